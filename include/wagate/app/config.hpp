@@ -1,0 +1,65 @@
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace wagate::app {
+
+/// Every setting of the gateway. Names, defaults and units: docs/configuration.md and
+/// config/wagate.example.jsonc. File keys are the environment names without `WAGATE_`, in lower
+/// case (WAGATE_DB_POOL ↔ "db_pool").
+struct Config {
+    std::string listen = "127.0.0.1:8080";
+    std::string admin_listen;  // empty: the admin API is served on `listen`
+    std::string database_url;
+    std::string admin_token;                    // secret: environment only
+    std::vector<std::string> meta_app_secrets;  // secret: environment only
+    std::string meta_verify_token;              // secret: environment only
+    std::string upstream_url = "https://graph.facebook.com";
+    std::string upstream_version = "v23.0";
+    std::string tls_cert;
+    std::string tls_key;
+    int threads = 2;
+    int db_pool = 8;
+    double key_rate_limit = 0;
+    std::string log_level = "info";
+    std::string log_format = "json";
+
+    std::size_t max_body_bytes = 1024 * 1024;
+    std::size_t max_header_bytes = 16 * 1024;
+    int header_timeout_ms = 10'000;
+    int body_timeout_ms = 30'000;
+    int idle_timeout_ms = 30'000;
+    int max_connections = 10'000;
+    int json_max_depth = 32;
+    int max_contacts = 257;
+    int auth_cache_ttl_ms = 1'000;
+    int idempotency_retention_hours = 48;
+    int statement_timeout_ms = 5'000;
+    int commit_batch_max = 256;
+    int commit_writers = 2;
+    int shutdown_grace_ms = 10'000;
+    bool auto_migrate = true;
+};
+
+/// Environment variables as name → value (tests pass their own; `serve` passes environ).
+using Environment = std::map<std::string, std::string>;
+
+Environment process_environment();
+
+struct ConfigLoad {
+    Config config;
+    std::vector<std::string> errors;    // every problem found; empty means usable
+    std::vector<std::string> warnings;  // e.g. unknown WAGATE_* variables
+};
+
+/// Reads the optional JSON (with comments) file, then the environment, which wins. Checks every
+/// value and collects every problem instead of stopping at the first. Secrets in the file are an
+/// error. `require_database`: DATABASE_URL must be set (serve, migrate).
+ConfigLoad load_config(const std::optional<std::string>& file, const Environment& env,
+                       bool require_database);
+
+}  // namespace wagate::app

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <memory>
+
+#include <wagate/app/config.hpp>
+#include <wagate/core/clock.hpp>
+#include <wagate/core/error.hpp>
+
+namespace wagate::app {
+
+/// The composition root: a running gateway with its threads, pool, writer, API and listeners.
+/// `serve` runs one; the end-to-end tests run several in one process.
+class Gateway {
+public:
+    explicit Gateway(Config config, std::shared_ptr<const Clock> clock = std::make_shared<SystemClock>());
+    ~Gateway();
+    Gateway(const Gateway&) = delete;
+    Gateway& operator=(const Gateway&) = delete;
+
+    /// Migrates (when auto_migrate), binds the listeners and starts the worker threads.
+    /// Errors: kDbUnavailable, kConflict (migrations), kInvalidArgument/kInternal (listen).
+    Result<void> start();
+
+    unsigned short port() const noexcept;
+    /// The admin listener's port, or port() when the admin API shares the main listener.
+    unsigned short admin_port() const noexcept;
+
+    /// Graceful stop: stop accepting, finish in-flight requests (up to shutdown_grace_ms),
+    /// drain pending commits, stop the threads. Blocks; idempotent.
+    void stop();
+
+    /// Blocks until SIGTERM or SIGINT, then stop().
+    void run_until_signal();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace wagate::app

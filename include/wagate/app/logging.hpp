@@ -1,0 +1,22 @@
+#pragma once
+
+#include <string>
+
+namespace wagate::http {
+struct RequestRecord;
+}
+
+namespace wagate::app {
+
+/// Configures the default spdlog logger: `format` "json" (one JSON object per line, UTC) or
+/// "text"; `level` as spdlog names it.
+void configure_logging(const std::string& level, const std::string& format);
+
+/// One access-log line: request id, method, route pattern (never the raw path, which may hold a
+/// user's number), status, latency and response size. Never the body or any header value.
+void log_request(const http::RequestRecord& record);
+
+/// Masks a phone number to its last 4 digits ("*******4321").
+std::string mask_phone(const std::string& number);
+
+}  // namespace wagate::app

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace wagate::crypto {
+
+using Sha256 = std::array<std::uint8_t, 32>;
+
+/// SHA-256 of `data`. Thread-safe.
+Sha256 sha256(std::string_view data) noexcept;
+
+/// HMAC-SHA256(key, data), as used by X-Hub-Signature-256. Thread-safe.
+Sha256 hmac_sha256(std::string_view key, std::string_view data) noexcept;
+
+/// Lowercase hex of `bytes`.
+std::string to_hex(std::span<const std::uint8_t> bytes);
+
+/// Constant-time equality for secrets of possibly different lengths: both sides are hashed first,
+/// so neither the content nor the length of the expected value leaks through timing.
+bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
+
+/// Constant-time equality of two digests.
+bool constant_time_equal(const Sha256& a, const Sha256& b) noexcept;
+
+}  // namespace wagate::crypto

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <boost/assert/source_location.hpp>
+#include <boost/system/result.hpp>
+#include <string>
+
+namespace wagate::domain {
+
+/// An error as an API caller sees it: rendered as the Graph error envelope
+/// `{"error":{"message":"(#code) title","type",...,"error_data":{"details"}}}`.
+/// `details` always names the exact field path when a field is at fault,
+/// e.g. `interactive.action.buttons[3]: at most 3 buttons`.
+struct ApiError {
+    int http_status = 400;
+    int code = 100;
+    std::string title;
+    std::string details;
+    bool gateway_type = false;  // "WagateException" instead of "OAuthException"
+    int retry_after_seconds = 0;  // > 0 adds a Retry-After header
+};
+
+template <class T>
+using ApiResult = boost::system::result<T, ApiError>;
+
+/// Meta's codes for the conditions the validator and the API detect (reference §12).
+namespace api_errors {
+ApiError invalid_parameter(std::string details);          // 100
+ApiError unexpected_key(std::string details);             // 100, "Unexpected key"
+ApiError missing_parameter(std::string details);          // 131008
+ApiError invalid_value(std::string details);              // 131009
+ApiError unsupported_type(std::string details);           // 131051
+ApiError template_param_count(std::string details);       // 132000
+ApiError template_hydrated_too_long(std::string details); // 132005
+ApiError template_param_format(std::string details);      // 132012
+ApiError unauthenticated(std::string details);            // 401, code 190
+ApiError forbidden(std::string details);                  // 403, code 10
+ApiError not_found(std::string details);                  // 404, code 100
+ApiError payload_too_large(std::string details);          // 413, code 100
+ApiError idempotency_mismatch(std::string details);       // 422, gateway 900200
+ApiError db_unavailable(std::string details);             // 503, gateway 900300
+ApiError internal(std::string details);                   // 500, code 1 (never for client input)
+}  // namespace api_errors
+
+[[noreturn]] void throw_exception_from_error(const ApiError& e, const boost::source_location& loc);
+
+}  // namespace wagate::domain

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <wagate/api/api.hpp>
+#include <wagate/http/message.hpp>
+#include <wagate/http/router.hpp>
+
+#include "api/auth.hpp"
+
+namespace wagate::api {
+
+/// What every handler may use. Owned by Api::Impl.
+struct HandlerContext {
+    ApiSettings settings;
+    ApiDependencies deps;
+    Authenticator authenticator;
+};
+
+boost::asio::awaitable<http::Response> send_message(HandlerContext& ctx, http::Request& request,
+                                                    const http::PathParams& params);
+boost::asio::awaitable<http::Response> read_message(HandlerContext& ctx, http::Request& request,
+                                                    const http::PathParams& params);
+
+/// Registers /admin/v1 tenancy routes (businesses, phone numbers, API keys).
+void register_admin_tenant_routes(HandlerContext& ctx, http::Router& router);
+
+}  // namespace wagate::api

@@ -1,0 +1,74 @@
+#include "api/responses.hpp"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+#include <wagate/api/api.hpp>
+
+namespace wagate::api {
+
+http::Response json_response(int status, std::string body) {
+    http::Response r;
+    r.status = status;
+    r.body = std::move(body);
+    return r;
+}
+
+http::Response error_response(const domain::ApiError& e, const std::string& request_id) {
+    nlohmann::json body = {
+        {"error",
+         {{"message", "(#" + std::to_string(e.code) + ") " + e.title},
+          {"type", e.gateway_type ? "WagateException" : "OAuthException"},
+          {"code", e.code},
+          {"error_data", {{"messaging_product", "whatsapp"}, {"details", e.details}}},
+          {"fbtrace_id", request_id}}}};
+    http::Response r = json_response(e.http_status, body.dump(-1, ' ', false,
+                                                               nlohmann::json::error_handler_t::replace));
+    if (e.retry_after_seconds > 0) {
+        r.headers.push_back({"Retry-After", std::to_string(e.retry_after_seconds)});
+    }
+    return r;
+}
+
+domain::ApiError from_internal(const Error& error, const std::string& request_id) {
+    if (error.code == Errc::kDbUnavailable || error.code == Errc::kTimeout) {
+        spdlog::warn("database unavailable (request {}): {}", request_id, error.message);
+        return domain::api_errors::db_unavailable("the database is unavailable; retry later");
+    }
+    spdlog::error("internal error (request {}): {}", request_id, error.message);
+    return domain::api_errors::internal("internal error; see the gateway log for request " + request_id);
+}
+
+http::Response render_server_error(int status, std::string_view details, const std::string& request_id) {
+    using namespace domain::api_errors;
+    domain::ApiError e;
+    switch (status) {
+        case 404: e = not_found(std::string(details)); break;
+        case 405: e = invalid_parameter(std::string(details)); e.http_status = 405; break;
+        case 413: e = payload_too_large(std::string("body: ") + std::string(details)); break;
+        case 431:
+            e = invalid_parameter(std::string("headers: ") + std::string(details));
+            e.http_status = 431;
+            break;
+        case 500: e = internal(std::string(details)); break;
+        default: e = invalid_parameter(std::string(details)); e.http_status = status; break;
+    }
+    return error_response(e, request_id);
+}
+
+std::string external_message_id(std::string_view id_hex) { return "wagate." + std::string(id_hex); }
+
+std::string internal_message_id(std::string_view external) {
+    constexpr std::string_view kPrefix = "wagate.";
+    if (!external.starts_with(kPrefix) || external.size() != kPrefix.size() + 32) {
+        return {};
+    }
+    const std::string_view hex = external.substr(kPrefix.size());
+    for (char c : hex) {
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            return {};
+        }
+    }
+    return std::string(hex);
+}
+
+}  // namespace wagate::api

@@ -1,0 +1,122 @@
+#include <wagate/app/cli.hpp>
+
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+#include <wagate/app/config.hpp>
+#include <wagate/app/gateway.hpp>
+#include <wagate/app/logging.hpp>
+#include <wagate/pg/migrator.hpp>
+
+namespace wagate::app {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: wagate <command> [--config FILE]\n"
+    "\n"
+    "commands:\n"
+    "  serve     run the gateway (applies pending migrations first unless WAGATE_AUTO_MIGRATE=false)\n"
+    "  migrate   apply pending database migrations and exit\n"
+    "  version   print the version\n"
+    "  help      print this text\n"
+    "\n"
+    "Settings come from the --config JSON file and WAGATE_* environment variables (which win);\n"
+    "see config/wagate.example.jsonc.\n";
+
+struct Flags {
+    std::optional<std::string> config;
+    std::vector<std::string> problems;
+};
+
+Flags parse_flags(int argc, char** argv, int first) {
+    Flags flags;
+    for (int i = first; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--config" && i + 1 < argc) {
+            flags.config = argv[++i];
+        } else if (arg.starts_with("--config=")) {
+            flags.config = arg.substr(9);
+        } else {
+            flags.problems.push_back("unknown argument: " + arg);
+        }
+    }
+    return flags;
+}
+
+std::optional<Config> load_or_report(const Flags& flags, bool require_database) {
+    auto load = load_config(flags.config, process_environment(), require_database);
+    for (const auto& w : load.warnings) {
+        std::fprintf(stderr, "wagate: warning: %s\n", w.c_str());
+    }
+    std::vector<std::string> problems = flags.problems;
+    problems.insert(problems.end(), load.errors.begin(), load.errors.end());
+    if (!problems.empty()) {
+        std::fprintf(stderr, "wagate: configuration has %zu problem(s):\n", problems.size());
+        for (const auto& p : problems) {
+            std::fprintf(stderr, "  - %s\n", p.c_str());
+        }
+        return std::nullopt;
+    }
+    return std::move(load.config);
+}
+
+int serve(const Flags& flags) {
+    auto config = load_or_report(flags, true);
+    if (!config) {
+        return 2;
+    }
+    configure_logging(config->log_level, config->log_format);
+    Gateway gateway(*config);
+    if (auto started = gateway.start(); !started) {
+        spdlog::critical("cannot start: {}", started.error().message);
+        return 1;
+    }
+    gateway.run_until_signal();
+    return 0;
+}
+
+int migrate(const Flags& flags) {
+    auto config = load_or_report(flags, true);
+    if (!config) {
+        return 2;
+    }
+    auto report = pg::migrate(config->database_url, pg::embedded_migrations());
+    if (!report) {
+        std::fprintf(stderr, "wagate: migrate failed: %s\n", report.error().message.c_str());
+        return 1;
+    }
+    for (const auto& name : report->applied) {
+        std::printf("applied %s\n", name.c_str());
+    }
+    std::printf("%zu migration(s) applied, %zu already applied\n", report->applied.size(),
+                report->already_applied);
+    return 0;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+    const std::string command = argc > 1 ? argv[1] : "help";
+    if (command == "help" || command == "--help" || command == "-h") {
+        std::fputs(kUsage, stdout);
+        return argc > 1 ? 0 : 2;
+    }
+    if (command == "version" || command == "--version") {
+        std::printf("wagate %s\n", WAGATE_VERSION);
+        return 0;
+    }
+    const Flags flags = parse_flags(argc, argv, 2);
+    if (command == "serve") {
+        return serve(flags);
+    }
+    if (command == "migrate") {
+        return migrate(flags);
+    }
+    std::fprintf(stderr, "wagate: unknown command '%s'\n\n%s", command.c_str(), kUsage);
+    return 2;
+}
+
+}  // namespace wagate::app

@@ -1,0 +1,267 @@
+#include <wagate/app/config.hpp>
+
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+extern char** environ;
+
+namespace wagate::app {
+namespace {
+
+enum class Kind { kString, kInt, kSize, kNumber, kBool, kList };
+
+struct Setting {
+    const char* env;   // WAGATE_...
+    Kind kind;
+    bool secret;
+    long long min = 0;
+    long long max = 0;
+    std::function<void(Config&, const std::string&)> assign;  // value already checked
+};
+
+template <class T>
+std::function<void(Config&, const std::string&)> to(T Config::*member) {
+    return [member](Config& c, const std::string& text) {
+        if constexpr (std::is_same_v<T, std::string>) {
+            c.*member = text;
+        } else if constexpr (std::is_same_v<T, bool>) {
+            c.*member = text == "true" || text == "1";
+        } else if constexpr (std::is_same_v<T, double>) {
+            c.*member = std::stod(text);
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+            (c.*member).clear();
+            std::stringstream in(text);
+            for (std::string item; std::getline(in, item, ',');) {
+                if (!item.empty()) {
+                    (c.*member).push_back(item);
+                }
+            }
+        } else {
+            c.*member = static_cast<T>(std::stoll(text));
+        }
+    };
+}
+
+const std::vector<Setting>& settings() {
+    static const std::vector<Setting> table = {
+        {"WAGATE_LISTEN", Kind::kString, false, 0, 0, to(&Config::listen)},
+        {"WAGATE_ADMIN_LISTEN", Kind::kString, false, 0, 0, to(&Config::admin_listen)},
+        {"WAGATE_DATABASE_URL", Kind::kString, false, 0, 0, to(&Config::database_url)},
+        {"WAGATE_ADMIN_TOKEN", Kind::kString, true, 0, 0, to(&Config::admin_token)},
+        {"WAGATE_META_APP_SECRETS", Kind::kList, true, 0, 0, to(&Config::meta_app_secrets)},
+        {"WAGATE_META_VERIFY_TOKEN", Kind::kString, true, 0, 0, to(&Config::meta_verify_token)},
+        {"WAGATE_UPSTREAM_URL", Kind::kString, false, 0, 0, to(&Config::upstream_url)},
+        {"WAGATE_UPSTREAM_VERSION", Kind::kString, false, 0, 0, to(&Config::upstream_version)},
+        {"WAGATE_TLS_CERT", Kind::kString, false, 0, 0, to(&Config::tls_cert)},
+        {"WAGATE_TLS_KEY", Kind::kString, false, 0, 0, to(&Config::tls_key)},
+        {"WAGATE_THREADS", Kind::kInt, false, 1, 256, to(&Config::threads)},
+        {"WAGATE_DB_POOL", Kind::kInt, false, 1, 1000, to(&Config::db_pool)},
+        {"WAGATE_KEY_RATE_LIMIT", Kind::kNumber, false, 0, 1'000'000, to(&Config::key_rate_limit)},
+        {"WAGATE_LOG_LEVEL", Kind::kString, false, 0, 0, to(&Config::log_level)},
+        {"WAGATE_LOG_FORMAT", Kind::kString, false, 0, 0, to(&Config::log_format)},
+        {"WAGATE_MAX_BODY_BYTES", Kind::kSize, false, 1024, 64 << 20, to(&Config::max_body_bytes)},
+        {"WAGATE_MAX_HEADER_BYTES", Kind::kSize, false, 1024, 1 << 20, to(&Config::max_header_bytes)},
+        {"WAGATE_HEADER_TIMEOUT_MS", Kind::kInt, false, 100, 600'000, to(&Config::header_timeout_ms)},
+        {"WAGATE_BODY_TIMEOUT_MS", Kind::kInt, false, 100, 600'000, to(&Config::body_timeout_ms)},
+        {"WAGATE_IDLE_TIMEOUT_MS", Kind::kInt, false, 100, 3'600'000, to(&Config::idle_timeout_ms)},
+        {"WAGATE_MAX_CONNECTIONS", Kind::kInt, false, 1, 1'000'000, to(&Config::max_connections)},
+        {"WAGATE_JSON_MAX_DEPTH", Kind::kInt, false, 8, 256, to(&Config::json_max_depth)},
+        {"WAGATE_MAX_CONTACTS", Kind::kInt, false, 1, 257, to(&Config::max_contacts)},
+        {"WAGATE_AUTH_CACHE_TTL_MS", Kind::kInt, false, 0, 60'000, to(&Config::auth_cache_ttl_ms)},
+        {"WAGATE_IDEMPOTENCY_RETENTION_HOURS", Kind::kInt, false, 24, 24 * 365,
+         to(&Config::idempotency_retention_hours)},
+        {"WAGATE_STATEMENT_TIMEOUT_MS", Kind::kInt, false, 100, 600'000, to(&Config::statement_timeout_ms)},
+        {"WAGATE_COMMIT_BATCH_MAX", Kind::kInt, false, 1, 10'000, to(&Config::commit_batch_max)},
+        {"WAGATE_COMMIT_WRITERS", Kind::kInt, false, 1, 64, to(&Config::commit_writers)},
+        {"WAGATE_SHUTDOWN_GRACE_MS", Kind::kInt, false, 0, 600'000, to(&Config::shutdown_grace_ms)},
+        {"WAGATE_AUTO_MIGRATE", Kind::kBool, false, 0, 0, to(&Config::auto_migrate)},
+    };
+    return table;
+}
+
+std::string file_key(const char* env) {
+    std::string key(env + 7);  // drop "WAGATE_"
+    for (char& c : key) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return key;
+}
+
+/// Checks `text` for the setting's kind and range; empty string means valid.
+std::string check(const Setting& s, const std::string& text) {
+    switch (s.kind) {
+        case Kind::kString:
+        case Kind::kList:
+            return {};
+        case Kind::kBool:
+            return (text == "true" || text == "false" || text == "1" || text == "0")
+                       ? std::string{}
+                       : "must be true or false";
+        case Kind::kNumber: {
+            double v = 0;
+            auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+            if (ec != std::errc{} || p != text.data() + text.size() || v < static_cast<double>(s.min) ||
+                v > static_cast<double>(s.max)) {
+                return "must be a number from " + std::to_string(s.min) + " to " + std::to_string(s.max);
+            }
+            return {};
+        }
+        case Kind::kInt:
+        case Kind::kSize: {
+            long long v = 0;
+            auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+            if (ec != std::errc{} || p != text.data() + text.size() || v < s.min || v > s.max) {
+                return "must be a whole number from " + std::to_string(s.min) + " to " + std::to_string(s.max);
+            }
+            return {};
+        }
+    }
+    return {};
+}
+
+/// File values may be JSON strings, numbers or booleans; they are checked as their text form.
+std::optional<std::string> file_value_text(const nlohmann::json& v) {
+    if (v.is_string()) {
+        return v.get<std::string>();
+    }
+    if (v.is_boolean()) {
+        return v.get<bool>() ? "true" : "false";
+    }
+    if (v.is_number_integer() || v.is_number_unsigned()) {
+        return v.dump();
+    }
+    if (v.is_number_float()) {
+        return v.dump();
+    }
+    if (v.is_array()) {
+        std::string joined;
+        for (const auto& item : v) {
+            if (!item.is_string()) {
+                return std::nullopt;
+            }
+            joined += (joined.empty() ? "" : ",") + item.get<std::string>();
+        }
+        return joined;
+    }
+    return std::nullopt;
+}
+
+void check_semantics(ConfigLoad& load, bool require_database) {
+    const Config& c = load.config;
+    auto& errors = load.errors;
+    if (require_database && c.database_url.empty()) {
+        errors.push_back("WAGATE_DATABASE_URL: required (a libpq URI such as postgresql://user@host/db)");
+    }
+    if (c.log_level != "trace" && c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" &&
+        c.log_level != "error" && c.log_level != "off") {
+        errors.push_back("WAGATE_LOG_LEVEL: must be one of trace, debug, info, warn, error, off");
+    }
+    if (c.log_format != "json" && c.log_format != "text") {
+        errors.push_back("WAGATE_LOG_FORMAT: must be json or text");
+    }
+    if (!c.upstream_url.starts_with("https://") && !c.upstream_url.starts_with("http://")) {
+        errors.push_back("WAGATE_UPSTREAM_URL: must start with https:// (or http:// for tests and the sandbox)");
+    }
+    const std::string& v = c.upstream_version;
+    if (v.size() < 4 || v[0] != 'v' || v.find('.') == std::string::npos) {
+        errors.push_back("WAGATE_UPSTREAM_VERSION: must look like v23.0");
+    }
+    if (c.tls_cert.empty() != c.tls_key.empty()) {
+        errors.push_back("WAGATE_TLS_CERT and WAGATE_TLS_KEY: set both or neither");
+    }
+    for (const auto* listen : {&c.listen, &c.admin_listen}) {
+        if (!listen->empty() && listen->rfind(':') == std::string::npos) {
+            errors.push_back(std::string(listen == &c.listen ? "WAGATE_LISTEN" : "WAGATE_ADMIN_LISTEN") +
+                             ": must be host:port");
+        }
+    }
+}
+
+}  // namespace
+
+Environment process_environment() {
+    Environment env;
+    for (char** e = environ; e && *e; ++e) {
+        const std::string entry(*e);
+        const std::size_t eq = entry.find('=');
+        if (eq != std::string::npos) {
+            env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
+        }
+    }
+    return env;
+}
+
+ConfigLoad load_config(const std::optional<std::string>& file, const Environment& env,
+                       bool require_database) {
+    ConfigLoad load;
+    if (file) {
+        std::ifstream in(*file);
+        if (!in) {
+            load.errors.push_back(*file + ": cannot be read");
+        } else {
+            std::stringstream text;
+            text << in.rdbuf();
+            auto json = nlohmann::json::parse(text.str(), nullptr, false, /*ignore_comments=*/true);
+            if (json.is_discarded() || !json.is_object()) {
+                load.errors.push_back(*file + ": not a JSON object (comments are allowed)");
+            } else {
+                for (const auto& [key, value] : json.items()) {
+                    const Setting* setting = nullptr;
+                    for (const auto& s : settings()) {
+                        if (file_key(s.env) == key) {
+                            setting = &s;
+                        }
+                    }
+                    if (!setting) {
+                        load.errors.push_back(*file + ": unknown setting \"" + key + "\"");
+                        continue;
+                    }
+                    if (setting->secret) {
+                        load.errors.push_back(*file + ": \"" + key + "\" is a secret; set " + setting->env +
+                                              " in the environment instead");
+                        continue;
+                    }
+                    auto text_value = file_value_text(value);
+                    const std::string problem = text_value ? check(*setting, *text_value) : "has the wrong type";
+                    if (!problem.empty()) {
+                        load.errors.push_back(*file + ": \"" + key + "\" " + problem);
+                        continue;
+                    }
+                    setting->assign(load.config, *text_value);
+                }
+            }
+        }
+    }
+    for (const auto& s : settings()) {
+        auto it = env.find(s.env);
+        if (it == env.end()) {
+            continue;
+        }
+        const std::string problem = check(s, it->second);
+        if (!problem.empty()) {
+            load.errors.push_back(std::string(s.env) + ": " + problem);
+            continue;
+        }
+        s.assign(load.config, it->second);
+    }
+    for (const auto& [name, value] : env) {
+        if (!name.starts_with("WAGATE_") || name.starts_with("WAGATE_TEST_") || name == "WAGATE_REQUIRE_PG") {
+            continue;
+        }
+        bool known = false;
+        for (const auto& s : settings()) {
+            known = known || name == s.env;
+        }
+        if (!known) {
+            load.warnings.push_back(name + ": not a wagate setting (ignored)");
+        }
+    }
+    check_semantics(load, require_database);
+    return load;
+}
+
+}  // namespace wagate::app

@@ -1,0 +1,217 @@
+#include <wagate/app/gateway.hpp>
+
+#include <future>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+#include <wagate/api/api.hpp>
+#include <wagate/app/logging.hpp>
+#include <wagate/http/server.hpp>
+#include <wagate/pg/migrator.hpp>
+#include <wagate/pg/pool.hpp>
+#include <wagate/store/message_store.hpp>
+#include <wagate/store/tenant_store.hpp>
+
+namespace wagate::app {
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+
+namespace {
+
+/// Applies migrations, waiting up to `patience` for a database that is still starting (a
+/// compose stack starts wagate and PostgreSQL together).
+Result<void> migrate_with_patience(const std::string& url, std::chrono::seconds patience) {
+    const auto give_up = std::chrono::steady_clock::now() + patience;
+    for (;;) {
+        auto report = pg::migrate(url, pg::embedded_migrations());
+        if (report) {
+            for (const auto& name : report->applied) {
+                spdlog::info("applied migration {}", name);
+            }
+            return {};
+        }
+        if (report.error().code != Errc::kDbUnavailable || std::chrono::steady_clock::now() >= give_up) {
+            return report.error();
+        }
+        spdlog::warn("database not reachable yet, retrying: {}", report.error().message);
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+}
+
+}  // namespace
+
+struct Gateway::Impl {
+    Config config;
+    std::shared_ptr<const Clock> clock;
+    asio::io_context ioc;
+    asio::executor_work_guard<asio::io_context::executor_type> work;
+    std::unique_ptr<pg::Pool> pool;
+    std::unique_ptr<store::TenantStore> tenants;
+    std::unique_ptr<store::MessageStore> messages;
+    std::unique_ptr<store::AcceptWriter> writer;
+    std::unique_ptr<api::Api> api;
+    http::Router public_routes;
+    http::Router admin_routes;
+    std::unique_ptr<http::Server> server;
+    std::unique_ptr<http::Server> admin_server;
+    std::vector<std::thread> threads;
+    std::mutex stop_mutex;
+    bool stopped = false;
+
+    Impl(Config c, std::shared_ptr<const Clock> k)
+        : config(std::move(c)), clock(std::move(k)), ioc(config.threads), work(ioc.get_executor()) {}
+
+    http::ServerSettings server_settings(const std::string& listen) const {
+        http::ServerSettings s;
+        s.listen = listen;
+        s.max_header_bytes = config.max_header_bytes;
+        s.header_timeout = milliseconds(config.header_timeout_ms);
+        s.body_timeout = milliseconds(config.body_timeout_ms);
+        s.idle_timeout = milliseconds(config.idle_timeout_ms);
+        s.max_connections = static_cast<std::size_t>(config.max_connections);
+        return s;
+    }
+
+    /// Forgets idempotency keys past their retention, hourly.
+    asio::awaitable<void> expire_idempotency_keys() {
+        asio::steady_timer timer(ioc);
+        for (;;) {
+            auto expired = co_await messages->expire_idempotency(std::chrono::hours(config.idempotency_retention_hours));
+            if (!expired) {
+                spdlog::warn("idempotency expiry failed: {}", expired.error().message);
+            }
+            timer.expires_after(std::chrono::hours(1));
+            co_await timer.async_wait(asio::use_awaitable);
+        }
+    }
+};
+
+Gateway::Gateway(Config config, std::shared_ptr<const Clock> clock)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(clock))) {}
+
+Gateway::~Gateway() { stop(); }
+
+Result<void> Gateway::start() {
+    Impl& s = *impl_;
+    const Config& c = s.config;
+    bool schema_ready = false;
+    if (c.auto_migrate) {
+        if (auto migrated = migrate_with_patience(c.database_url, std::chrono::seconds(30)); !migrated) {
+            return migrated.error();
+        }
+        schema_ready = true;
+    } else if (auto pending = pg::pending_migrations(c.database_url, pg::embedded_migrations()); pending) {
+        schema_ready = *pending == 0;
+        if (!schema_ready) {
+            spdlog::warn("{} migrations pending and WAGATE_AUTO_MIGRATE is off: /readyz fails until "
+                         "`wagate migrate` runs",
+                         *pending);
+        }
+    }
+    if (!c.tls_cert.empty()) {
+        return Error{Errc::kInvalidArgument,
+                     "WAGATE_TLS_CERT/WAGATE_TLS_KEY: the TLS listener is not available in this version"};
+    }
+
+    pg::PoolSettings pool_settings;
+    pool_settings.connection.conninfo = c.database_url;
+    pool_settings.connection.statement_timeout = milliseconds(c.statement_timeout_ms);
+    pool_settings.size = static_cast<std::size_t>(c.db_pool);
+    s.pool = std::make_unique<pg::Pool>(s.ioc.get_executor(), pool_settings);
+    s.tenants = std::make_unique<store::TenantStore>(*s.pool);
+    s.messages = std::make_unique<store::MessageStore>(*s.pool);
+    store::AcceptWriterSettings writer_settings;
+    writer_settings.max_batch = static_cast<std::size_t>(c.commit_batch_max);
+    writer_settings.max_writers = static_cast<std::size_t>(c.commit_writers);
+    s.writer = std::make_unique<store::AcceptWriter>(s.ioc.get_executor(), *s.pool, writer_settings);
+
+    api::ApiSettings api_settings;
+    api_settings.validation.max_contacts = static_cast<std::size_t>(c.max_contacts);
+    api_settings.validation.max_json_depth = static_cast<std::size_t>(c.json_max_depth);
+    api_settings.max_send_body_bytes = c.max_body_bytes;
+    api_settings.auth_cache_ttl = milliseconds(c.auth_cache_ttl_ms);
+    api_settings.admin_token = c.admin_token;
+    s.api = std::make_unique<api::Api>(
+        api_settings, api::ApiDependencies{*s.pool, *s.tenants, *s.messages, *s.writer, *s.clock});
+    s.api->set_schema_ready(schema_ready);
+    const bool separate_admin = !c.admin_listen.empty();
+    s.api->register_routes(s.public_routes, separate_admin ? s.admin_routes : s.public_routes);
+
+    s.server = std::make_unique<http::Server>(s.ioc.get_executor(), s.server_settings(c.listen), s.public_routes,
+                                              api::render_server_error, log_request);
+    if (auto started = s.server->start(); !started) {
+        return started.error();
+    }
+    if (separate_admin) {
+        s.admin_server = std::make_unique<http::Server>(s.ioc.get_executor(), s.server_settings(c.admin_listen),
+                                                        s.admin_routes, api::render_server_error, log_request);
+        if (auto started = s.admin_server->start(); !started) {
+            return started.error();
+        }
+    }
+    asio::co_spawn(s.ioc, s.expire_idempotency_keys(), asio::detached);
+    for (int i = 0; i < c.threads; ++i) {
+        s.threads.emplace_back([&s] { s.ioc.run(); });
+    }
+    spdlog::info("wagate listening on {} (port {}){}", c.listen, s.server->port(),
+                 separate_admin ? ", admin on " + c.admin_listen : "");
+    return {};
+}
+
+unsigned short Gateway::port() const noexcept { return impl_->server ? impl_->server->port() : 0; }
+
+unsigned short Gateway::admin_port() const noexcept {
+    return impl_->admin_server ? impl_->admin_server->port() : port();
+}
+
+void Gateway::stop() {
+    Impl& s = *impl_;
+    std::lock_guard lock(s.stop_mutex);
+    if (s.stopped) {
+        return;
+    }
+    s.stopped = true;
+    const milliseconds grace(s.config.shutdown_grace_ms);
+    std::vector<std::future<void>> drained;
+    for (auto* server : {s.server.get(), s.admin_server.get()}) {
+        if (server) {
+            auto done = std::make_shared<std::promise<void>>();
+            drained.push_back(done->get_future());
+            server->stop(grace, [done] { done->set_value(); });
+        }
+    }
+    // The grace timer forces sessions closed after `grace`, so this wait is bounded.
+    for (auto& f : drained) {
+        f.wait_for(grace + std::chrono::seconds(2));
+    }
+    s.work.reset();
+    s.ioc.stop();
+    for (auto& t : s.threads) {
+        t.join();
+    }
+    s.threads.clear();
+    spdlog::info("wagate stopped");
+}
+
+void Gateway::run_until_signal() {
+    Impl& s = *impl_;
+    asio::signal_set signals(s.ioc, SIGINT, SIGTERM);
+    std::promise<int> received;
+    signals.async_wait([&received](const boost::system::error_code& ec, int signal) {
+        received.set_value(ec ? 0 : signal);
+    });
+    const int signal = received.get_future().get();
+    spdlog::info("signal {} received: stopping", signal);
+    stop();
+}
+
+}  // namespace wagate::app

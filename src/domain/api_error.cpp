@@ -1,0 +1,59 @@
+#include <wagate/domain/api_error.hpp>
+
+#include <stdexcept>
+#include <utility>
+
+namespace wagate::domain {
+namespace api_errors {
+namespace {
+ApiError make(int http_status, int code, const char* title, std::string details, bool gateway = false) {
+    return ApiError{http_status, code, title, std::move(details), gateway, 0};
+}
+}  // namespace
+
+ApiError invalid_parameter(std::string d) { return make(400, 100, "Invalid parameter", std::move(d)); }
+ApiError unexpected_key(std::string d) { return make(400, 100, "Unexpected key", std::move(d)); }
+ApiError missing_parameter(std::string d) {
+    return make(400, 131008, "Required parameter is missing", std::move(d));
+}
+ApiError invalid_value(std::string d) {
+    return make(400, 131009, "Parameter value is not valid", std::move(d));
+}
+ApiError unsupported_type(std::string d) {
+    return make(400, 131051, "Unsupported message type", std::move(d));
+}
+ApiError template_param_count(std::string d) {
+    return make(400, 132000, "Number of parameters does not match the expected number of params",
+                std::move(d));
+}
+ApiError template_hydrated_too_long(std::string d) {
+    return make(400, 132005, "Template hydrated text too long", std::move(d));
+}
+ApiError template_param_format(std::string d) {
+    return make(400, 132012, "Parameter format does not match format in the created template",
+                std::move(d));
+}
+ApiError unauthenticated(std::string d) {
+    return make(401, 190, "Invalid OAuth access token", std::move(d));
+}
+ApiError forbidden(std::string d) { return make(403, 10, "Permission denied", std::move(d)); }
+ApiError not_found(std::string d) { return make(404, 100, "Unknown object", std::move(d)); }
+ApiError payload_too_large(std::string d) {
+    return make(413, 100, "Request entity too large", std::move(d));
+}
+ApiError idempotency_mismatch(std::string d) {
+    return make(422, 900200, "Idempotency key reused with a different body", std::move(d), true);
+}
+ApiError db_unavailable(std::string d) {
+    ApiError e = make(503, 900300, "Database unavailable", std::move(d), true);
+    e.retry_after_seconds = 1;
+    return e;
+}
+ApiError internal(std::string d) { return make(500, 1, "An unknown error occurred", std::move(d)); }
+}  // namespace api_errors
+
+void throw_exception_from_error(const ApiError& e, const boost::source_location&) {
+    throw std::runtime_error("(#" + std::to_string(e.code) + ") " + e.title + ": " + e.details);
+}
+
+}  // namespace wagate::domain

@@ -1,0 +1,46 @@
+#include "json_text.hpp"
+
+#include "utf8.hpp"
+
+namespace wagate::domain::send_validation {
+
+ScanProblem scan_json_text(std::string_view text, std::size_t max_depth) noexcept {
+    if (!is_valid_utf8(text)) {
+        return ScanProblem::kInvalidUtf8;
+    }
+    std::size_t depth = 0;
+    bool in_string = false;
+    bool escaped = false;
+    for (const char c : text) {
+        if (in_string) {
+            if (escaped) {
+                escaped = false;
+            } else if (c == '\\') {
+                escaped = true;
+            } else if (c == '"') {
+                in_string = false;
+            }
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > max_depth) {
+                return ScanProblem::kTooDeep;
+            }
+        } else if ((c == '}' || c == ']') && depth > 0) {
+            --depth;
+        }
+    }
+    return ScanProblem::kNone;
+}
+
+std::optional<Json> parse_json(std::string_view text) {
+    Json value = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (value.is_discarded()) {
+        return std::nullopt;
+    }
+    return value;
+}
+
+}  // namespace wagate::domain::send_validation

@@ -1,0 +1,5 @@
+#pragma once
+// Precompiled for the few translation units that speak HTTP bytes.
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>

@@ -1,0 +1,59 @@
+#include <wagate/http/message.hpp>
+
+namespace wagate::http {
+namespace {
+int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+}  // namespace
+
+std::string_view Request::header(std::string_view lower_name) const noexcept {
+    for (const auto& h : headers) {
+        if (h.name == lower_name) {
+            return h.value;
+        }
+    }
+    return {};
+}
+
+std::string Request::query_param(std::string_view name) const {
+    std::string_view rest = query;
+    while (!rest.empty()) {
+        const std::size_t amp = rest.find('&');
+        const std::string_view pair = rest.substr(0, amp);
+        rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+        const std::size_t eq = pair.find('=');
+        if (percent_decode(pair.substr(0, eq)) == name) {
+            return eq == std::string_view::npos ? std::string{} : percent_decode(pair.substr(eq + 1));
+        }
+    }
+    return {};
+}
+
+std::string percent_decode(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '+') {
+            out.push_back(' ');
+        } else if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
+            out.push_back(static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2])));
+            i += 2;
+        } else {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+}  // namespace wagate::http

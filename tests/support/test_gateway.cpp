@@ -1,0 +1,61 @@
+#include "support/test_gateway.hpp"
+
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "support/test_database.hpp"
+
+namespace wagate::test {
+
+app::Config TestGateway::base_config() {
+    app::Config c;
+    c.database_url = test_database_url();
+    c.listen = "127.0.0.1:0";
+    c.admin_token = kAdminToken;
+    c.threads = 2;
+    c.db_pool = 6;
+    c.auth_cache_ttl_ms = 0;  // tests see revocations at once
+    c.shutdown_grace_ms = 2000;
+    return c;
+}
+
+TestGateway::TestGateway(app::Config config) {
+    spdlog::set_level(spdlog::level::warn);
+    gateway_ = std::make_unique<app::Gateway>(std::move(config));
+    if (auto started = gateway_->start(); !started) {
+        throw std::runtime_error("test gateway did not start: " + started.error().message);
+    }
+}
+
+TestGateway::~TestGateway() { gateway_->stop(); }
+
+namespace {
+void expect_2xx(const HttpResult& r, const std::string& what) {
+    if (r.status < 200 || r.status > 299) {
+        throw std::runtime_error(what + " failed: " + std::to_string(r.status) + " " + r.body);
+    }
+}
+std::vector<std::pair<std::string, std::string>> admin_headers() {
+    return {{"Authorization", std::string("Bearer ") + kAdminToken}, {"Content-Type", "application/json"}};
+}
+}  // namespace
+
+void TestGateway::put_business(const std::string& id, const std::string& body) {
+    expect_2xx(client().request("PUT", "/admin/v1/businesses/" + id, body, admin_headers()), "PUT business");
+}
+
+void TestGateway::put_phone_number(const std::string& id, const std::string& business_id) {
+    const std::string body = nlohmann::json{{"business_id", business_id}, {"access_token", "meta-token"}}.dump();
+    expect_2xx(client().request("PUT", "/admin/v1/phone-numbers/" + id, body, admin_headers()), "PUT phone number");
+}
+
+std::string TestGateway::create_key(const std::vector<std::string>& phone_number_ids) {
+    const std::string body = nlohmann::json{{"name", "test"}, {"phone_number_ids", phone_number_ids}}.dump();
+    auto r = client().request("POST", "/admin/v1/api-keys", body, admin_headers());
+    expect_2xx(r, "POST api-keys");
+    return nlohmann::json::parse(r.body).at("key").get<std::string>();
+}
+
+}  // namespace wagate::test

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <wagate/app/gateway.hpp>
+
+#include "support/http_client.hpp"
+
+namespace wagate::test {
+
+inline constexpr const char* kAdminToken = "test-admin-token-0123456789";
+
+/// A whole gateway on 127.0.0.1:0 over the test database, with an admin token set.
+class TestGateway {
+public:
+    explicit TestGateway(app::Config overrides = base_config());
+    ~TestGateway();
+
+    /// Defaults for tests: the test database, port 0, two threads, quiet logs.
+    static app::Config base_config();
+
+    unsigned short port() const { return gateway_->port(); }
+    HttpClient client() const { return HttpClient(port()); }
+    void stop() { gateway_->stop(); }
+
+    /// Admin helpers; each asserts success and returns the created object's id or key.
+    void put_business(const std::string& id, const std::string& body = "{}");
+    void put_phone_number(const std::string& id, const std::string& business_id);
+    std::string create_key(const std::vector<std::string>& phone_number_ids);
+
+private:
+    std::unique_ptr<app::Gateway> gateway_;
+};
+
+}  // namespace wagate::test
