@@ -71,11 +71,4 @@ void log_request(const http::RequestRecord& r) {
     }
 }
 
-std::string mask_phone(const std::string& number) {
-    if (number.size() <= 4) {
-        return std::string(number.size(), '*');
-    }
-    return std::string(number.size() - 4, '*') + number.substr(number.size() - 4);
-}
-
 }  // namespace wagate::app

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <exception>
 #include <iterator>
+#include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -14,7 +16,6 @@
 namespace wagate::domain {
 namespace {
 
-using send_validation::ArrayReader;
 using send_validation::invalid_error;
 using send_validation::Json;
 using send_validation::ObjectReader;
@@ -22,17 +23,24 @@ using send_validation::required_error;
 using send_validation::Status;
 
 constexpr std::string_view kEnvelopeKeys[] = {
-    "messaging_product",        "recipient_type", "to",       "recipient", "type", "context",
-    "biz_opaque_callback_data", "recipient_identity_key_hash", "category",
+    "messaging_product",
+    "recipient_type",
+    "to",
+    "recipient",
+    "type",
+    "context",
+    "biz_opaque_callback_data",
+    "recipient_identity_key_hash",
+    "category",
 };
 
 constexpr std::string_view kMessageTypes[] = {
-    "text",     "image",       "audio",    "video",    "document", "sticker",
-    "location", "contacts",    "interactive", "template", "reaction", "pin",
+    "text",     "image",    "audio",       "video",    "document", "sticker",
+    "location", "contacts", "interactive", "template", "reaction", "pin",
 };
 
 // Groups take text, media, templates and pins only (reference §11).
-constexpr std::string_view kGroupTypes[] = {"text",    "image",    "audio", "video",
+constexpr std::string_view kGroupTypes[] = {"text",     "image",   "audio",    "video",
                                             "document", "sticker", "template", "pin"};
 
 template <std::size_t N>
@@ -74,8 +82,8 @@ ApiResult<std::string> phone_digits(std::string_view to) {
         const char c = to[i];
         if (!is_phone_char(c) || (c == '+' && i != 0)) {
             const char* hint = is_group_id(to) ? R"( (group ids need recipient_type "group"))" : "";
-            return invalid_error("to", std::string("must be a phone number with country code") +
-                                           hint);
+            return invalid_error("to",
+                                 std::string("must be a phone number with country code") + hint);
         }
         if (c >= '0' && c <= '9') {
             digits.push_back(c);
@@ -90,7 +98,13 @@ ApiResult<std::string> phone_digits(std::string_view to) {
     return digits;
 }
 
-Status read_group_recipient(const ObjectReader& root, SendRequest& out) {
+struct Recipient {
+    RecipientKind kind = RecipientKind::kIndividual;
+    std::string to_input;
+    std::string wa_id;
+};
+
+ApiResult<Recipient> read_group_recipient(const ObjectReader& root) {
     if (root.has("recipient")) {
         return invalid_error("recipient", R"(not allowed with recipient_type "group")");
     }
@@ -100,19 +114,17 @@ Status read_group_recipient(const ObjectReader& root, SendRequest& out) {
     }
     const bool phone_like = std::all_of(to->begin(), to->end(), is_phone_char);
     if (phone_like) {
-        return invalid_error("to", R"(recipient_type "group" needs a group id, not a phone number)");
+        return invalid_error("to",
+                             R"(recipient_type "group" needs a group id, not a phone number)");
     }
     if (!is_group_id(*to)) {
         return invalid_error("to", "not a valid group id");
     }
-    out.recipient_kind = RecipientKind::kGroup;
-    out.to_input = *to;
-    out.wa_id = std::move(*to);
-    return {};
+    return Recipient{RecipientKind::kGroup, *to, *to};
 }
 
 // `to` (a phone number) wins over `recipient` (a BSUID) when both are present (reference §2).
-Status read_recipient(const ObjectReader& root, SendRequest& out) {
+ApiResult<Recipient> read_recipient(const ObjectReader& root) {
     auto recipient_type = root.optional_enum("recipient_type", {"individual", "group"});
     if (!recipient_type) {
         return recipient_type.error();
@@ -120,7 +132,7 @@ Status read_recipient(const ObjectReader& root, SendRequest& out) {
     const bool group = *recipient_type && **recipient_type == "group";
     root.json()["recipient_type"] = group ? "group" : "individual";
     if (group) {
-        return read_group_recipient(root, out);
+        return read_group_recipient(root);
     }
     auto to = root.optional_string("to");
     if (!to) {
@@ -138,17 +150,11 @@ Status read_recipient(const ObjectReader& root, SendRequest& out) {
         if (!digits) {
             return digits.error();
         }
-        out.recipient_kind = RecipientKind::kIndividual;
-        out.to_input = std::move(**to);
-        out.wa_id = std::move(*digits);
-        root.json()["to"] = "+" + out.wa_id;
-        return {};
+        root.json()["to"] = "+" + *digits;
+        return Recipient{RecipientKind::kIndividual, std::move(**to), std::move(*digits)};
     }
     if (*recipient) {
-        out.recipient_kind = RecipientKind::kBsuid;
-        out.to_input = **recipient;
-        out.wa_id = std::move(**recipient);
-        return {};
+        return Recipient{RecipientKind::kBsuid, **recipient, **recipient};
     }
     return required_error("to");
 }
@@ -164,7 +170,8 @@ Status check_messaging_product(const ObjectReader& root) {
     return {};
 }
 
-Status check_category(const ObjectReader& root, const std::string& type,
+Status check_category(const ObjectReader& root,
+                      const std::string& type,
                       const ValidationSettings& settings) {
     if (!root.has("category")) {
         return {};
@@ -181,74 +188,88 @@ Status check_category(const ObjectReader& root, const std::string& type,
     return {};
 }
 
-Status read_envelope_extras(const ObjectReader& root, const std::string& type, SendRequest& out) {
+// context.message_id when the message quotes another one.
+ApiResult<std::optional<std::string>> read_context(const ObjectReader& root,
+                                                   const std::string& type) {
     auto context = root.optional_object("context");
     if (!context) {
         return context.error();
     }
-    if (*context) {
-        if (type == "reaction") {
-            return invalid_error("context", "a reaction cannot be a contextual reply");
-        }
-        if (auto ok = (*context)->allow_only({"message_id"}); !ok) {
-            return ok;
-        }
-        auto id = (*context)->required_string("message_id", {.max_chars = 128});
-        if (!id) {
-            return id.error();
-        }
-        out.context_message_id = std::move(*id);
+    if (!*context) {
+        return std::optional<std::string>{};
     }
-    auto opaque = root.optional_string("biz_opaque_callback_data",
-                                       {.max_chars = 512, .allow_empty = true});
-    if (!opaque) {
-        return opaque.error();
+    if (type == "reaction") {
+        return invalid_error("context", "a reaction cannot be a contextual reply");
     }
-    out.biz_opaque_callback_data = std::move(*opaque);
-    return send_validation::status_of(root.optional_string("recipient_identity_key_hash"));
+    if (auto ok = (*context)->allow_only({"message_id"}); !ok) {
+        return ok.error();
+    }
+    auto id = (*context)->required_string("message_id", {.max_chars = 128});
+    if (!id) {
+        return id.error();
+    }
+    return std::optional<std::string>{std::move(*id)};
 }
 
-Status validate_content(const ObjectReader& root, const std::string& type, bool direct_send,
-                        const ValidationSettings& settings, SendRequest& out) {
+// Validates the content object named by `type`; the result holds what the content tells about
+// the request (interactive type, template, reacted-to message), the envelope is filled later.
+ApiResult<SendRequest> validate_content(const ObjectReader& root,
+                                        const std::string& type,
+                                        bool direct_send,
+                                        const ValidationSettings& settings) {
     namespace sv = send_validation;
-    if (type == "contacts") {
+    SendRequest facts;
+    Status checked;
+    if (type == "contacts") {  // the only content that is an array
         auto contacts = root.required_array("contacts");
-        return contacts ? sv::validate_contacts(*contacts, settings.max_contacts)
-                        : Status{contacts.error()};
+        if (!contacts) {
+            return contacts.error();
+        }
+        if (auto ok = sv::validate_contacts(*contacts, settings.max_contacts); !ok) {
+            return ok.error();
+        }
+        return facts;
     }
     auto content = root.required_object(type);
     if (!content) {
         return content.error();
     }
-    if (type == "text") {
-        return sv::validate_text(*content, direct_send);
-    }
-    if (sv::is_media_type(type)) {
-        return sv::validate_media(*content, type);
-    }
-    if (type == "location") {
-        return sv::validate_location(*content);
-    }
     if (type == "interactive") {
-        return sv::validate_interactive(*content, direct_send, out.interactive_type);
-    }
-    if (type == "template") {
-        return sv::validate_template(*content, out.template_name, out.template_language);
-    }
-    if (type == "reaction") {
-        std::string message_id;
-        if (auto ok = sv::validate_reaction(*content, message_id); !ok) {
-            return ok;
+        auto interactive_type = sv::validate_interactive(*content, direct_send);
+        if (!interactive_type) {
+            return interactive_type.error();
         }
-        out.reaction_message_id = std::move(message_id);
-        return {};
+        facts.interactive_type = std::move(*interactive_type);
+    } else if (type == "template") {
+        auto ref = sv::validate_template(*content);
+        if (!ref) {
+            return ref.error();
+        }
+        facts.template_name = std::move(ref->name);
+        facts.template_language = std::move(ref->language);
+    } else if (type == "reaction") {
+        auto message_id = sv::validate_reaction(*content);
+        if (!message_id) {
+            return message_id.error();
+        }
+        facts.reaction_message_id = std::move(*message_id);
+    } else if (type == "text") {
+        checked = sv::validate_text(*content, direct_send);
+    } else if (sv::is_media_type(type)) {
+        checked = sv::validate_media(*content, type);
+    } else if (type == "location") {
+        checked = sv::validate_location(*content);
+    } else {
+        checked = sv::validate_pin(*content);
     }
-    return sv::validate_pin(*content);
+    if (!checked) {
+        return checked.error();
+    }
+    return facts;
 }
 
 ApiResult<SendRequest> validate_message(const ObjectReader& root,
                                         const ValidationSettings& settings) {
-    SendRequest out;
     if (auto ok = check_messaging_product(root); !ok) {
         return ok.error();
     }
@@ -265,10 +286,11 @@ ApiResult<SendRequest> validate_message(const ObjectReader& root,
     if (auto ok = root.allow_only(allowed); !ok) {
         return ok.error();
     }
-    if (auto ok = read_recipient(root, out); !ok) {
-        return ok.error();
+    auto recipient = read_recipient(root);
+    if (!recipient) {
+        return recipient.error();
     }
-    const bool group = out.recipient_kind == RecipientKind::kGroup;
+    const bool group = recipient->kind == RecipientKind::kGroup;
     if (group && !contains(kGroupTypes, *type)) {
         return invalid_error("type", *type + " messages cannot be sent to groups");
     }
@@ -278,14 +300,29 @@ ApiResult<SendRequest> validate_message(const ObjectReader& root,
     if (auto ok = check_category(root, *type, settings); !ok) {
         return ok.error();
     }
-    if (auto ok = read_envelope_extras(root, *type, out); !ok) {
-        return ok.error();
+    auto context_message_id = read_context(root, *type);
+    if (!context_message_id) {
+        return context_message_id.error();
     }
-    if (auto ok = validate_content(root, *type, root.has("category"), settings, out); !ok) {
-        return ok.error();
+    auto opaque =
+        root.optional_string("biz_opaque_callback_data", {.max_chars = 512, .allow_empty = true});
+    if (!opaque) {
+        return opaque.error();
     }
-    out.type = std::move(*type);
-    return out;
+    if (auto hash = root.optional_string("recipient_identity_key_hash"); !hash) {
+        return hash.error();
+    }
+    auto request = validate_content(root, *type, root.has("category"), settings);
+    if (!request) {
+        return request.error();
+    }
+    request->type = std::move(*type);
+    request->recipient_kind = recipient->kind;
+    request->to_input = std::move(recipient->to_input);
+    request->wa_id = std::move(recipient->wa_id);
+    request->context_message_id = std::move(*context_message_id);
+    request->biz_opaque_callback_data = std::move(*opaque);
+    return request;
 }
 
 // {"messaging_product","status":"read","message_id"[,"typing_indicator":{"type":"text"}]}
@@ -295,7 +332,8 @@ ApiResult<SendRequest> validate_mark_read(const ObjectReader& root) {
     if (auto ok = check_messaging_product(root); !ok) {
         return ok.error();
     }
-    if (auto ok = root.allow_only({"messaging_product", "status", "message_id", "typing_indicator"});
+    if (auto ok =
+            root.allow_only({"messaging_product", "status", "message_id", "typing_indicator"});
         !ok) {
         return ok.error();
     }
@@ -330,9 +368,8 @@ ApiResult<SendRequest> validate_document(std::string_view body_json,
         case ScanProblem::kInvalidUtf8:
             return api_errors::invalid_parameter("body: not valid UTF-8");
         case ScanProblem::kTooDeep:
-            return api_errors::invalid_parameter("body: nested deeper than " +
-                                                 std::to_string(settings.max_json_depth) +
-                                                 " levels");
+            return api_errors::invalid_parameter(
+                "body: nested deeper than " + std::to_string(settings.max_json_depth) + " levels");
         case ScanProblem::kNone:
             break;
     }
@@ -346,8 +383,8 @@ ApiResult<SendRequest> validate_document(std::string_view body_json,
     const ObjectReader root(*document, "", 1, settings.max_json_depth);
     auto request = root.has("status") ? validate_mark_read(root) : validate_message(root, settings);
     if (request) {
-        request->payload_json = document->dump(-1, ' ', /*ensure_ascii=*/false,
-                                               Json::error_handler_t::replace);
+        request->payload_json =
+            document->dump(-1, ' ', /*ensure_ascii=*/false, Json::error_handler_t::replace);
     }
     return request;
 }

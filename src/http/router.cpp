@@ -106,12 +106,4 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
     return best;
 }
 
-std::size_t Router::max_body_limit() const noexcept {
-    std::size_t limit = 0;
-    for (const auto& r : routes_) {
-        limit = std::max(limit, r.body_limit);
-    }
-    return limit;
-}
-
 }  // namespace wagate::http

@@ -215,10 +215,16 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
             bhttp::request_parser<bhttp::string_body> parser;
             parser.header_limit(static_cast<std::uint32_t>(settings.max_header_bytes));
+            // No body limit until the route is known: Beast's default (1 MiB) would otherwise
+            // fail the header read itself on a large Content-Length, before we can answer 413.
+            parser.body_limit(boost::none);
             s.stream.expires_after(settings.header_timeout);
             auto [hec, hn] = co_await bhttp::async_read_header(s.stream, buffer, parser, kUseTuple);
             if (hec) {
-                if (hec == bhttp::error::header_limit) {
+                if (hec == bhttp::error::body_limit) {
+                    co_await reject(s, 413, "body larger than the limit", request_id, "unmatched",
+                                    started, nullptr);
+                } else if (hec == bhttp::error::header_limit) {
                     co_await reject(s, 431, "request headers larger than the limit", request_id,
                                     "unmatched", started, nullptr);
                 } else if (hec != beast::error::timeout && hec != bhttp::error::end_of_stream &&

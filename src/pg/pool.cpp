@@ -17,54 +17,59 @@ using SlotChannel = asio::experimental::concurrent_channel<void(boost::system::e
                                                                 std::unique_ptr<Connection>)>;
 }  // namespace
 
-struct Pool::Impl {
+/// Shared by the Pool and its leases, so that a lease can always be given back.
+struct PoolState {
     asio::any_io_executor executor;
     PoolSettings settings;
     SlotChannel slots;
     std::atomic<std::size_t> in_use{0};
+    std::atomic<bool> closed{false};
 
-    Impl(asio::any_io_executor ex, PoolSettings s)
+    PoolState(asio::any_io_executor ex, PoolSettings s)
         : executor(ex), settings(std::move(s)), slots(ex, settings.size) {
         for (std::size_t i = 0; i < settings.size; ++i) {
             slots.try_send(boost::system::error_code{}, nullptr);
         }
     }
+
+    void give_back(std::unique_ptr<Connection> connection) noexcept {
+        in_use.fetch_sub(1);
+        // Never reuse a connection whose state is unknown: a broken one, or one a caller left
+        // inside a transaction (it would leak that transaction into the next lease).
+        if (closed || (connection && (connection->broken() || connection->in_transaction()))) {
+            connection.reset();
+        }
+        if (!closed) {
+            slots.try_send(boost::system::error_code{}, std::move(connection));
+        }
+    }
 };
 
 Pool::Pool(asio::any_io_executor executor, PoolSettings settings)
-    : impl_(std::make_unique<Impl>(executor, std::move(settings))) {}
+    : state_(std::make_shared<PoolState>(executor, std::move(settings))) {}
 
-Pool::~Pool() = default;
+Pool::~Pool() { state_->closed = true; }
 
-const PoolSettings& Pool::settings() const noexcept { return impl_->settings; }
+const PoolSettings& Pool::settings() const noexcept { return state_->settings; }
 
-PoolStats Pool::stats() const noexcept { return PoolStats{impl_->settings.size, impl_->in_use.load()}; }
-
-void Pool::give_back(std::unique_ptr<Connection> connection) noexcept {
-    // Never reuse a connection whose state is unknown: a broken one, or one a caller left inside
-    // a transaction (it would leak that transaction into the next lease).
-    if (connection && (connection->broken() || connection->in_transaction())) {
-        connection.reset();
-    }
-    impl_->in_use.fetch_sub(1);
-    impl_->slots.try_send(boost::system::error_code{}, std::move(connection));
-}
+PoolStats Pool::stats() const noexcept { return PoolStats{state_->settings.size, state_->in_use.load()}; }
 
 asio::awaitable<Result<Lease>> Pool::acquire() {
-    auto [ec, connection] = co_await impl_->slots.async_receive(asio::as_tuple(asio::use_awaitable));
+    auto state = state_;
+    auto [ec, connection] = co_await state->slots.async_receive(asio::as_tuple(asio::use_awaitable));
     if (ec) {
         co_return Error{Errc::kDbUnavailable, "connection pool closed"};
     }
-    impl_->in_use.fetch_add(1);
+    state->in_use.fetch_add(1);
     if (!connection) {
-        auto connected = co_await Connection::connect(impl_->settings.connection);
+        auto connected = co_await Connection::connect(state->settings.connection);
         if (!connected) {
-            give_back(nullptr);
+            state->give_back(nullptr);
             co_return connected.error();
         }
         connection = std::move(*connected);
     }
-    co_return Lease(this, std::move(connection));
+    co_return Lease(std::move(state), std::move(connection));
 }
 
 asio::awaitable<Result<Rows>> Pool::execute(const Statement& statement, const Params& params) {
@@ -75,26 +80,25 @@ asio::awaitable<Result<Rows>> Pool::execute(const Statement& statement, const Pa
     co_return co_await (*lease)->execute(statement, params);
 }
 
-Lease::Lease(Pool* pool, std::unique_ptr<Connection> connection) noexcept
-    : pool_(pool), connection_(std::move(connection)) {}
+Lease::Lease(std::shared_ptr<PoolState> pool, std::unique_ptr<Connection> connection) noexcept
+    : pool_(std::move(pool)), connection_(std::move(connection)) {}
 
-Lease::Lease(Lease&& other) noexcept
-    : pool_(std::exchange(other.pool_, nullptr)), connection_(std::move(other.connection_)) {}
+Lease::Lease(Lease&& other) noexcept = default;
 
 Lease& Lease::operator=(Lease&& other) noexcept {
     if (this != &other) {
-        if (pool_) {
-            pool_->give_back(std::move(connection_));
-        }
-        pool_ = std::exchange(other.pool_, nullptr);
+        release();
+        pool_ = std::move(other.pool_);
         connection_ = std::move(other.connection_);
     }
     return *this;
 }
 
-Lease::~Lease() {
+Lease::~Lease() { release(); }
+
+void Lease::release() noexcept {
     if (pool_) {
-        pool_->give_back(std::move(connection_));
+        std::exchange(pool_, nullptr)->give_back(std::move(connection_));
     }
 }
 

@@ -10,7 +10,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/this_coro.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 #include <wagate/pg/pool.hpp>
@@ -228,14 +228,16 @@ AcceptWriter::AcceptWriter(asio::any_io_executor executor, pg::Pool& pool,
 
 AcceptWriter::~AcceptWriter() = default;
 
+// Deliberately not a coroutine: GCC 12 destroys a lambda's captures twice when the lambda is a
+// temporary inside a co_await expression (see docs/adr/0002-gcc12-coroutine-rules.md).
 asio::awaitable<Result<AcceptResult>> AcceptWriter::accept(AcceptItem item) {
-    auto impl = impl_;
-    auto resume_on = co_await asio::this_coro::executor;
-    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(Result<AcceptResult>)>(
-        [impl, &item, resume_on](auto handler) {
-            impl->submit(Pending{std::move(item), Completion(std::move(handler)), resume_on});
+    return asio::async_initiate<decltype(asio::use_awaitable), void(Result<AcceptResult>)>(
+        [impl = impl_](auto handler, AcceptItem&& pending_item) {
+            // The waiting coroutine's own executor (its session strand), taken before type erasure.
+            asio::any_io_executor resume_on = asio::get_associated_executor(handler);
+            impl->submit(Pending{std::move(pending_item), Completion(std::move(handler)), resume_on});
         },
-        asio::use_awaitable);
+        asio::use_awaitable, std::move(item));
 }
 
 }  // namespace wagate::store

@@ -58,4 +58,14 @@ std::string TestGateway::create_key(const std::vector<std::string>& phone_number
     return nlohmann::json::parse(r.body).at("key").get<std::string>();
 }
 
+void GatewayTest::start(app::Config config) {
+    WAGATE_REQUIRE_DATABASE();
+    reset_database();
+    gateway_ = std::make_unique<TestGateway>(std::move(config));
+    gateway_->put_business("biz1");
+    gateway_->put_phone_number("1001", "biz1");
+    gateway_->put_phone_number("1002", "biz1");
+    key_ = gateway_->create_key({"1001"});
+}
+
 }  // namespace wagate::test

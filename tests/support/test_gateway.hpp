@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <wagate/app/gateway.hpp>
 
 #include "support/http_client.hpp"
@@ -32,6 +33,17 @@ public:
 
 private:
     std::unique_ptr<app::Gateway> gateway_;
+};
+
+/// A fresh database and a gateway with business "biz1", phone numbers 1001 and 1002, and an API
+/// key (`key_`) scoped to 1001. Skips (or fails under WAGATE_REQUIRE_PG) without a database.
+class GatewayTest : public ::testing::Test {
+protected:
+    void SetUp() override { start(TestGateway::base_config()); }
+    void start(app::Config config);
+
+    std::unique_ptr<TestGateway> gateway_;
+    std::string key_;
 };
 
 }  // namespace wagate::test

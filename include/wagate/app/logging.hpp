@@ -16,7 +16,4 @@ void configure_logging(const std::string& level, const std::string& format);
 /// user's number), status, latency and response size. Never the body or any header value.
 void log_request(const http::RequestRecord& record);
 
-/// Masks a phone number to its last 4 digits ("*******4321").
-std::string mask_phone(const std::string& number);
-
 }  // namespace wagate::app

@@ -41,8 +41,6 @@ public:
     Match match(std::string_view method, std::string_view path) const;
 
     const std::vector<Route>& routes() const noexcept { return routes_; }
-    /// The largest body any route accepts; the limit applied before a route is known.
-    std::size_t max_body_limit() const noexcept;
 
 private:
     std::vector<Route> routes_;

@@ -16,9 +16,11 @@ struct PoolSettings {
 };
 
 class Pool;
+struct PoolState;
 
 /// Exclusive use of one connection; returns it to the pool when destroyed. A broken connection,
 /// or one left inside a transaction, is discarded instead and its slot reconnects on next use.
+/// A lease may outlive its Pool (a coroutine destroyed at shutdown): the connection is then closed.
 class Lease {
 public:
     Lease(Lease&& other) noexcept;
@@ -30,8 +32,9 @@ public:
 
 private:
     friend class Pool;
-    Lease(Pool* pool, std::unique_ptr<Connection> connection) noexcept;
-    Pool* pool_ = nullptr;
+    Lease(std::shared_ptr<PoolState> pool, std::unique_ptr<Connection> connection) noexcept;
+    void release() noexcept;
+    std::shared_ptr<PoolState> pool_;
     std::unique_ptr<Connection> connection_;
 };
 
@@ -60,10 +63,7 @@ public:
     const PoolSettings& settings() const noexcept;
 
 private:
-    friend class Lease;
-    void give_back(std::unique_ptr<Connection> connection) noexcept;
-    struct Impl;
-    std::unique_ptr<Impl> impl_;
+    std::shared_ptr<PoolState> state_;
 };
 
 }  // namespace wagate::pg

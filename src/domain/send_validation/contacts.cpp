@@ -10,7 +10,8 @@ namespace {
 // Optional free-text fields: Meta types them as plain strings, so "" is tolerated.
 constexpr StringRule kFreeText{.allow_empty = true};
 
-Status check_free_strings(const ObjectReader& object, std::initializer_list<std::string_view> keys) {
+Status check_free_strings(const ObjectReader& object,
+                          std::initializer_list<std::string_view> keys) {
     for (const auto key : keys) {
         if (auto value = object.optional_string(key, kFreeText); !value) {
             return value.error();
@@ -56,8 +57,8 @@ Status validate_name(const ObjectReader& contact) {
     }
     constexpr std::string_view kParts[] = {"first_name", "last_name", "middle_name", "suffix",
                                            "prefix"};
-    if (auto ok = name->allow_only({"formatted_name", "first_name", "last_name", "middle_name",
-                                    "suffix", "prefix"});
+    if (auto ok = name->allow_only(
+            {"formatted_name", "first_name", "last_name", "middle_name", "suffix", "prefix"});
         !ok) {
         return ok;
     }

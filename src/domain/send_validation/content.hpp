@@ -14,11 +14,19 @@ Status validate_text(const ObjectReader& text, bool direct_send);
 Status validate_media(const ObjectReader& media, std::string_view type);
 Status validate_location(const ObjectReader& location);
 Status validate_contacts(const ArrayReader& contacts, std::size_t max_contacts);
-Status validate_interactive(const ObjectReader& interactive, bool direct_send,
-                            std::string& interactive_type);
-Status validate_reaction(const ObjectReader& reaction, std::string& message_id);
-Status validate_template(const ObjectReader& tpl, std::string& name, std::string& language);
 Status validate_pin(const ObjectReader& pin);
+
+/// Returns `interactive.type`.
+ApiResult<std::string> validate_interactive(const ObjectReader& interactive, bool direct_send);
+/// Returns the message reacted to.
+ApiResult<std::string> validate_reaction(const ObjectReader& reaction);
+
+/// What the policy layer looks a template up by.
+struct TemplateRef {
+    std::string name;
+    std::string language;
+};
+ApiResult<TemplateRef> validate_template(const ObjectReader& tpl);
 
 bool is_media_type(std::string_view type);
 

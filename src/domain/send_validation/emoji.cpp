@@ -58,16 +58,27 @@ constexpr std::size_t kNoMatch = std::u32string::npos;
 
 template <std::size_t N>
 bool in_table(const Range (&table)[N], char32_t cp) {
-    const auto it = std::upper_bound(std::begin(table), std::end(table), cp,
-                                     [](char32_t value, const Range& r) { return value < r.first; });
+    const auto it =
+        std::upper_bound(std::begin(table), std::end(table), cp,
+                         [](char32_t value, const Range& r) { return value < r.first; });
     return it != std::begin(table) && cp <= std::prev(it)->last;
 }
 
-bool is_pictographic(char32_t cp) { return in_table(kPictographic, cp); }
-bool is_modifier(char32_t cp) { return cp >= 0x1F3FB && cp <= 0x1F3FF; }
-bool is_regional_indicator(char32_t cp) { return cp >= 0x1F1E6 && cp <= 0x1F1FF; }
-bool is_tag(char32_t cp) { return cp >= 0xE0020 && cp <= 0xE007E; }
-bool is_keycap_base(char32_t cp) { return (cp >= U'0' && cp <= U'9') || cp == U'#' || cp == U'*'; }
+bool is_pictographic(char32_t cp) {
+    return in_table(kPictographic, cp);
+}
+bool is_modifier(char32_t cp) {
+    return cp >= 0x1F3FB && cp <= 0x1F3FF;
+}
+bool is_regional_indicator(char32_t cp) {
+    return cp >= 0x1F1E6 && cp <= 0x1F1FF;
+}
+bool is_tag(char32_t cp) {
+    return cp >= 0xE0020 && cp <= 0xE007E;
+}
+bool is_keycap_base(char32_t cp) {
+    return (cp >= U'0' && cp <= U'9') || cp == U'#' || cp == U'*';
+}
 
 // One emoji element starting at `i` (what ZWJ joins); the index after it, or kNoMatch.
 std::size_t parse_element(const std::u32string& cps, std::size_t i) {

@@ -53,8 +53,11 @@ Status check_string(std::string_view path, const std::string& value, StringRule 
     return {};
 }
 
-Status expect_container(Json& slot, std::string_view path, std::size_t depth,
-                        std::size_t max_depth, Json::value_t kind) {
+Status expect_container(Json& slot,
+                        std::string_view path,
+                        std::size_t depth,
+                        std::size_t max_depth,
+                        Json::value_t kind) {
     const bool want_object = kind == Json::value_t::object;
     if (slot.is_string()) {
         const auto& text = slot.get_ref<const std::string&>();
@@ -73,7 +76,9 @@ Status expect_container(Json& slot, std::string_view path, std::size_t depth,
     return {};
 }
 
-ObjectReader::ObjectReader(Json& object, std::string path, std::size_t depth,
+ObjectReader::ObjectReader(Json& object,
+                           std::string path,
+                           std::size_t depth,
                            std::size_t max_depth) noexcept
     : object_(&object), path_(std::move(path)), depth_(depth), max_depth_(max_depth) {}
 
@@ -185,8 +190,8 @@ ApiResult<std::optional<std::int64_t>> ObjectReader::optional_integer(std::strin
     if (value == nullptr) {
         return std::optional<std::int64_t>{};
     }
-    if (value->is_number_integer() && !(value->is_number_unsigned() &&
-                                        value->get<std::uint64_t>() > INT64_MAX)) {
+    if (value->is_number_integer() &&
+        !(value->is_number_unsigned() && value->get<std::uint64_t>() > INT64_MAX)) {
         return std::optional<std::int64_t>{value->get<std::int64_t>()};
     }
     if (value->is_number()) {
@@ -215,7 +220,8 @@ ApiResult<std::optional<ObjectReader>> ObjectReader::optional_object(std::string
     if (auto ok = expect_container(*value, path, depth_, max_depth_, Json::value_t::object); !ok) {
         return ok.error();
     }
-    return std::optional<ObjectReader>{ObjectReader(*value, std::move(path), depth_ + 1, max_depth_)};
+    return std::optional<ObjectReader>{
+        ObjectReader(*value, std::move(path), depth_ + 1, max_depth_)};
 }
 
 ApiResult<ArrayReader> ObjectReader::required_array(std::string_view key) const {
@@ -241,7 +247,9 @@ ApiResult<std::optional<ArrayReader>> ObjectReader::optional_array(std::string_v
     return std::optional<ArrayReader>{ArrayReader(*value, std::move(path), depth_ + 1, max_depth_)};
 }
 
-ArrayReader::ArrayReader(Json& array, std::string path, std::size_t depth,
+ArrayReader::ArrayReader(Json& array,
+                         std::string path,
+                         std::size_t depth,
                          std::size_t max_depth) noexcept
     : array_(&array), path_(std::move(path)), depth_(depth), max_depth_(max_depth) {}
 
@@ -254,7 +262,8 @@ ApiResult<ObjectReader> ArrayReader::object_at(std::size_t index) const {
     return ObjectReader(slot, std::move(path), depth_ + 1, max_depth_);
 }
 
-ApiResult<std::optional<int>> read_index(const ObjectReader& object, std::string_view key,
+ApiResult<std::optional<int>> read_index(const ObjectReader& object,
+                                         std::string_view key,
                                          int max) {
     Json* value = object.find(key);
     if (value == nullptr) {

@@ -32,10 +32,10 @@ std::string join_path(std::string_view parent, std::string_view key);
 std::string index_path(std::string_view parent, std::size_t index);
 
 /// The error vocabulary of the validator; `details` is always "<path>: <reason>".
-ApiError required_error(std::string_view path);                            // 131008
-ApiError type_error(std::string_view path, std::string_view expected);     // 100 "must be <expected>"
-ApiError enum_error(std::string_view path, std::string_view value);        // 100
-ApiError invalid_error(std::string_view path, std::string_view reason);    // 131009
+ApiError required_error(std::string_view path);                          // 131008
+ApiError type_error(std::string_view path, std::string_view expected);   // 100 "must be <expected>"
+ApiError enum_error(std::string_view path, std::string_view value);      // 100
+ApiError invalid_error(std::string_view path, std::string_view reason);  // 131009
 
 struct StringRule {
     std::size_t max_chars = 0;  // in code points; 0 = no limit
@@ -111,8 +111,11 @@ private:
 /// Clients send structured fields as JSON-encoded strings. If `slot` is such a string and decodes
 /// (within the depth left at `depth`) to `kind`, replaces it by the decoded value. Then checks the
 /// kind: a type error (100) names `path`.
-Status expect_container(Json& slot, std::string_view path, std::size_t depth,
-                        std::size_t max_depth, Json::value_t kind);
+Status expect_container(Json& slot,
+                        std::string_view path,
+                        std::size_t depth,
+                        std::size_t max_depth,
+                        Json::value_t kind);
 
 /// Reads an index given as an integer or as a string of digits (Meta's docs show both), checks
 /// 0..`max` and rewrites it as an integer in the payload. nullopt when absent.

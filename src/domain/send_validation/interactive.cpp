@@ -20,10 +20,14 @@ constexpr InteractiveKind kKinds[] = {
     {"cta_url", {.header_kinds = kAnyHeader}, validate_cta_url_action, true},
     {"flow", {.header_kinds = kAnyHeader}, validate_flow_action, false},
     {"product", {.body_required = false}, validate_product_action, false},
-    {"product_list", {.header_kinds = kTextHeader, .header_required = true},
-     validate_product_list_action, false},
+    {"product_list",
+     {.header_kinds = kTextHeader, .header_required = true},
+     validate_product_list_action,
+     false},
     {"catalog_message", {}, validate_catalog_action, false},
-    {"location_request_message", {.footer_allowed = false}, validate_location_request_action,
+    {"location_request_message",
+     {.footer_allowed = false},
+     validate_location_request_action,
      false},
     {"carousel", {.footer_allowed = false}, validate_carousel_action, false},
     {"address_message", {}, validate_address_action, false},
@@ -47,8 +51,8 @@ Status validate_header(const ObjectReader& header, std::string_view type, unsign
         return header_type.error();
     }
     if ((kinds & header_kind_bit(*header_type)) == 0) {
-        return invalid_error(header.path_of("type"), std::string(type) + " messages take no " +
-                                                         *header_type + " header");
+        return invalid_error(header.path_of("type"),
+                             std::string(type) + " messages take no " + *header_type + " header");
     }
     if (*header_type == "text") {
         if (auto ok = header.allow_only({"type", "text", "sub_text"}); !ok) {
@@ -89,7 +93,8 @@ Status validate_text_part(const ObjectReader& part, std::size_t max_chars) {
     return status_of(text);
 }
 
-Status validate_parts(const ObjectReader& interactive, std::string_view type,
+Status validate_parts(const ObjectReader& interactive,
+                      std::string_view type,
                       const PartsRule& rule) {
     const std::string not_allowed = "not allowed in " + std::string(type) + " messages";
     auto header = interactive.optional_object("header");
@@ -129,10 +134,9 @@ Status validate_parts(const ObjectReader& interactive, std::string_view type,
     return *footer ? validate_text_part(**footer, 60) : Status{};
 }
 
-Status validate_interactive(const ObjectReader& interactive, bool direct_send,
-                            std::string& interactive_type) {
+ApiResult<std::string> validate_interactive(const ObjectReader& interactive, bool direct_send) {
     if (auto ok = interactive.allow_only({"type", "header", "body", "footer", "action"}); !ok) {
-        return ok;
+        return ok.error();
     }
     auto type = interactive.required_string("type", {.allow_empty = true});
     if (!type) {
@@ -147,17 +151,16 @@ Status validate_interactive(const ObjectReader& interactive, bool direct_send,
         return invalid_error(interactive.path_of("type"), "not supported with Direct Send");
     }
     if (auto ok = validate_parts(interactive, *type, kind->parts); !ok) {
-        return ok;
+        return ok.error();
     }
     auto action = interactive.required_object("action");
     if (!action) {
         return action.error();
     }
     if (auto ok = kind->validate_action(*action); !ok) {
-        return ok;
+        return ok.error();
     }
-    interactive_type = *type;
-    return {};
+    return type;
 }
 
 }  // namespace wagate::domain::send_validation

@@ -36,8 +36,10 @@ Status validate_reply(const ObjectReader& button, UniqueValues& ids, UniqueValue
     return titles.add(reply->path_of("title"), *title);
 }
 
-Status validate_list_section(const ObjectReader& section, bool title_required,
-                             std::size_t& total_rows, UniqueValues& row_ids) {
+Status validate_list_section(const ObjectReader& section,
+                             bool title_required,
+                             std::size_t& total_rows,
+                             UniqueValues& row_ids) {
     if (auto ok = section.allow_only({"title", "rows"}); !ok) {
         return ok;
     }

@@ -209,8 +209,8 @@ Status validate_carousel_action(const ObjectReader& action) {
         if (!shape) {
             return shape.error();
         }
-        if (first_shape && (first_shape->buttons != shape->buttons ||
-                            first_shape->count != shape->count)) {
+        if (first_shape &&
+            (first_shape->buttons != shape->buttons || first_shape->count != shape->count)) {
             return invalid_error(card->path_of("action"),
                                  "every card must have the same button type and count");
         }

@@ -4,9 +4,9 @@
 namespace wagate::domain::send_validation {
 namespace {
 
-// Fields of an India address form (reference §8.9); used by `values`, saved addresses and
-// `validation_errors`.
-Status check_address_fields(const ObjectReader& fields) {
+// Keys of an India address form (reference §8.9). `values` and saved addresses hold field values;
+// `validation_errors` holds one message per field, so the pin-code length does not apply to it.
+Status check_address_fields(const ObjectReader& fields, bool are_messages) {
     if (auto ok = fields.allow_only({"name", "phone_number", "in_pin_code", "house_number",
                                      "floor_number", "tower_number", "building_name", "address",
                                      "landmark_area", "city", "state"});
@@ -18,15 +18,20 @@ Status check_address_fields(const ObjectReader& fields) {
             return type_error(fields.path_of(key), "a string");
         }
     }
+    if (are_messages) {
+        return {};
+    }
     return status_of(fields.optional_string("in_pin_code", {.max_chars = 6}));
 }
 
-Status check_optional_address_object(const ObjectReader& parameters, std::string_view key) {
+Status check_optional_address_object(const ObjectReader& parameters,
+                                     std::string_view key,
+                                     bool are_messages) {
     auto object = parameters.optional_object(key);
     if (!object || !*object) {
         return status_of(object);
     }
-    return check_address_fields(**object);
+    return check_address_fields(**object, are_messages);
 }
 
 Status check_saved_addresses(const ObjectReader& parameters) {
@@ -49,7 +54,7 @@ Status check_saved_addresses(const ObjectReader& parameters) {
         if (!value) {
             return value.error();
         }
-        if (auto ok = check_address_fields(*value); !ok) {
+        if (auto ok = check_address_fields(*value, /*are_messages=*/false); !ok) {
             return ok;
         }
     }
@@ -87,13 +92,13 @@ Status validate_address_action(const ObjectReader& action) {
     if (country->size() != 2 || !is_ascii_upper(*country)) {
         return invalid_error(params->path_of("country"), "must be a 2-letter ISO country code");
     }
-    if (auto ok = check_optional_address_object(*params, "values"); !ok) {
+    if (auto ok = check_optional_address_object(*params, "values", /*are_messages=*/false); !ok) {
         return ok;
     }
     if (auto ok = check_saved_addresses(*params); !ok) {
         return ok;
     }
-    return check_optional_address_object(*params, "validation_errors");
+    return check_optional_address_object(*params, "validation_errors", /*are_messages=*/true);
 }
 
 Status validate_voice_call_action(const ObjectReader& action) {

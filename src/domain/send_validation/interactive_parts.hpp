@@ -26,7 +26,9 @@ struct PartsRule {
 };
 
 /// header, body and footer of an interactive message of type `type`.
-Status validate_parts(const ObjectReader& interactive, std::string_view type, const PartsRule& rule);
+Status validate_parts(const ObjectReader& interactive,
+                      std::string_view type,
+                      const PartsRule& rule);
 
 /// `{"text": ...}` parts (body, footer, card bodies).
 Status validate_text_part(const ObjectReader& part, std::size_t max_chars);

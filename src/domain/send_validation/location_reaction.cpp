@@ -54,9 +54,9 @@ Status validate_location(const ObjectReader& location) {
     return {};
 }
 
-Status validate_reaction(const ObjectReader& reaction, std::string& message_id) {
+ApiResult<std::string> validate_reaction(const ObjectReader& reaction) {
     if (auto ok = reaction.allow_only({"message_id", "emoji"}); !ok) {
-        return ok;
+        return ok.error();
     }
     auto id = reaction.required_string("message_id", {.max_chars = 128});
     if (!id) {
@@ -71,8 +71,7 @@ Status validate_reaction(const ObjectReader& reaction, std::string& message_id) 
         return invalid_error(reaction.path_of("emoji"),
                              "must be exactly one emoji, or empty to remove a reaction");
     }
-    message_id = std::move(*id);
-    return {};
+    return id;
 }
 
 }  // namespace wagate::domain::send_validation

@@ -133,7 +133,8 @@ Status validate_carousel(const ObjectReader& component) {
     return {};
 }
 
-Status validate_component(const ObjectReader& component, const std::string& type,
+Status validate_component(const ObjectReader& component,
+                          const std::string& type,
                           ButtonTally& tally) {
     if (type == "header") {
         return validate_parameter_list(component, ParamSlot::kHeader);
@@ -182,47 +183,47 @@ Status validate_components(const ArrayReader& components, bool in_card) {
     return {};
 }
 
-Status validate_language(const ObjectReader& tpl, std::string& language) {
+ApiResult<std::string> validate_language(const ObjectReader& tpl) {
     auto object = tpl.required_object("language");
     if (!object) {
         return object.error();
     }
     if (auto ok = object->allow_only({"code", "policy"}); !ok) {
-        return ok;
+        return ok.error();
     }
     auto code = object->required_string("code");
     if (!code) {
         return code.error();
     }
     if (!is_supported_template_language(*code)) {
-        return invalid_error(object->path_of("code"), "unsupported language code \"" + *code + "\"");
+        return invalid_error(object->path_of("code"),
+                             "unsupported language code \"" + *code + "\"");
     }
     if (auto policy = object->optional_enum("policy", {"deterministic"}); !policy) {
         return policy.error();
     }
-    language = *code;
-    return {};
+    return code;
 }
 
 }  // namespace
 
-Status validate_template(const ObjectReader& tpl, std::string& name, std::string& language) {
+ApiResult<TemplateRef> validate_template(const ObjectReader& tpl) {
     if (auto ok = tpl.allow_only({"name", "language", "components"}); !ok) {
-        return ok;
+        return ok.error();
     }
     auto template_name = tpl.required_string("name", {.max_chars = 512});
     if (!template_name) {
         return template_name.error();
     }
-    const bool valid_name =
-        std::all_of(template_name->begin(), template_name->end(), [](char c) {
-            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-        });
+    const bool valid_name = std::all_of(template_name->begin(), template_name->end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    });
     if (!valid_name) {
         return invalid_error(tpl.path_of("name"), "only lowercase letters, digits and underscores");
     }
-    if (auto ok = validate_language(tpl, language); !ok) {
-        return ok;
+    auto language = validate_language(tpl);
+    if (!language) {
+        return language.error();
     }
     auto components = tpl.optional_array("components");
     if (!components) {
@@ -230,11 +231,10 @@ Status validate_template(const ObjectReader& tpl, std::string& name, std::string
     }
     if (*components) {
         if (auto ok = validate_components(**components, /*in_card=*/false); !ok) {
-            return ok;
+            return ok.error();
         }
     }
-    name = std::move(*template_name);
-    return {};
+    return TemplateRef{std::move(*template_name), std::move(*language)};
 }
 
 }  // namespace wagate::domain::send_validation

@@ -9,7 +9,7 @@ namespace wagate::domain::send_validation {
 namespace {
 
 constexpr std::string_view kParamTypes[] = {
-    "text",    "currency", "date_time",   "image",  "video",       "document",          "location",
+    "text",    "currency", "date_time",   "image",  "video",       "document",           "location",
     "product", "payload",  "coupon_code", "action", "ttl_minutes", "limited_time_offer",
 };
 
@@ -115,8 +115,7 @@ ApiResult<std::string> read_param_type(const ObjectReader& param,
     if (!type) {
         return type;
     }
-    if (std::find(std::begin(kParamTypes), std::end(kParamTypes), *type) ==
-        std::end(kParamTypes)) {
+    if (std::find(std::begin(kParamTypes), std::end(kParamTypes), *type) == std::end(kParamTypes)) {
         return enum_error(param.path_of("type"), *type);
     }
     if (std::find(allowed.begin(), allowed.end(), *type) == allowed.end()) {
@@ -133,19 +132,18 @@ ApiResult<std::string> read_param_type(const ObjectReader& param,
 ApiResult<std::optional<std::string>> validate_template_parameter(const ObjectReader& param,
                                                                   ParamSlot slot) {
     const bool header = slot == ParamSlot::kHeader;
-    auto type = header ? read_param_type(param,
-                                         {"text", "image", "video", "document", "location",
-                                          "product"},
-                                         "a header parameter")
-                       : read_param_type(param, {"text", "currency", "date_time"},
-                                         "a body parameter");
+    auto type =
+        header
+            ? read_param_type(param, {"text", "image", "video", "document", "location", "product"},
+                              "a header parameter")
+            : read_param_type(param, {"text", "currency", "date_time"}, "a body parameter");
     if (!type) {
         return type.error();
     }
     // Named parameters exist for variables, i.e. text, currency and date_time.
     const bool nameable = *type == "text" || *type == "currency" || *type == "date_time";
-    if (auto ok = nameable ? param.allow_only(std::vector<std::string_view>{"type", *type,
-                                                                             "parameter_name"})
+    if (auto ok = nameable ? param.allow_only(
+                                 std::vector<std::string_view>{"type", *type, "parameter_name"})
                            : param.allow_only(std::vector<std::string_view>{"type", *type});
         !ok) {
         return ok.error();

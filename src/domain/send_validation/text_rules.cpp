@@ -13,11 +13,21 @@ bool all_ascii(std::string_view text, bool (*pred)(char)) {
     return !text.empty() && std::all_of(text.begin(), text.end(), pred);
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
-bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
-bool is_alpha(char c) { return is_upper(c) || is_lower(c); }
-bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+bool is_upper(char c) {
+    return c >= 'A' && c <= 'Z';
+}
+bool is_lower(char c) {
+    return c >= 'a' && c <= 'z';
+}
+bool is_alpha(char c) {
+    return is_upper(c) || is_lower(c);
+}
+bool is_alnum(char c) {
+    return is_alpha(c) || is_digit(c);
+}
 
 }  // namespace
 
@@ -101,10 +111,18 @@ std::optional<double> parse_decimal(std::string_view text) {
     return value;
 }
 
-bool is_ascii_digits(std::string_view text) { return all_ascii(text, is_digit); }
-bool is_ascii_alnum(std::string_view text) { return all_ascii(text, is_alnum); }
-bool is_ascii_upper(std::string_view text) { return all_ascii(text, is_upper); }
-bool is_ascii_alpha(std::string_view text) { return all_ascii(text, is_alpha); }
+bool is_ascii_digits(std::string_view text) {
+    return all_ascii(text, is_digit);
+}
+bool is_ascii_alnum(std::string_view text) {
+    return all_ascii(text, is_alnum);
+}
+bool is_ascii_upper(std::string_view text) {
+    return all_ascii(text, is_upper);
+}
+bool is_ascii_alpha(std::string_view text) {
+    return all_ascii(text, is_alpha);
+}
 
 std::string ascii_lower(std::string_view text) {
     std::string out(text);

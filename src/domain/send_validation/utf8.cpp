@@ -23,7 +23,9 @@ std::size_t sequence_length(unsigned char lead) noexcept {
     return 0;
 }
 
-bool is_continuation(unsigned char byte) noexcept { return (byte & 0xC0) == 0x80; }
+bool is_continuation(unsigned char byte) noexcept {
+    return (byte & 0xC0) == 0x80;
+}
 
 }  // namespace
 
@@ -75,9 +77,22 @@ std::u32string to_code_points(std::string_view utf8) {
 
 bool is_unicode_space(char32_t cp) noexcept {
     switch (cp) {
-        case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0D: case 0x20:
-        case 0x85: case 0xA0: case 0x1680: case 0x180E:
-        case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x2060: case 0x3000:
+        case 0x09:
+        case 0x0A:
+        case 0x0B:
+        case 0x0C:
+        case 0x0D:
+        case 0x20:
+        case 0x85:
+        case 0xA0:
+        case 0x1680:
+        case 0x180E:
+        case 0x2028:
+        case 0x2029:
+        case 0x202F:
+        case 0x205F:
+        case 0x2060:
+        case 0x3000:
         case 0xFEFF:
             return true;
         default:

@@ -1,7 +1,5 @@
 #include <wagate/domain/send_request.hpp>
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
@@ -15,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 namespace {
@@ -35,12 +34,10 @@ constexpr const char* kCorpusDir = "tests/corpus";
 
 // One file per message type; the suite fails if one goes missing.
 const std::set<std::string> kExpectedFiles = {
-    "audio",           "contacts",           "document",           "envelope",
-    "image",           "interactive_button", "interactive_carousel", "interactive_commerce",
-    "interactive_cta_url", "interactive_flow", "interactive_list",   "interactive_other",
-    "location",        "mark_read",          "reaction",           "sticker",
-    "template",        "text",               "video",
-};
+    "audio", "contacts", "document", "envelope", "image", "interactive_button",
+    "interactive_carousel", "interactive_commerce", "interactive_cta_url", "interactive_flow",
+    "interactive_list", "interactive_other", "location", "mark_read", "reaction", "sticker",
+    "template", "text", "video"};
 
 struct CorpusCase {
     std::string file;  // file stem, e.g. "interactive_button"
@@ -50,7 +47,9 @@ struct CorpusCase {
     ValidationSettings settings;
 };
 
-void PrintTo(const CorpusCase& c, std::ostream* os) { *os << c.file << "/" << c.name; }
+void PrintTo(const CorpusCase& c, std::ostream* os) {
+    *os << c.file << "/" << c.name;
+}
 
 struct Corpus {
     std::vector<CorpusCase> cases;
@@ -83,8 +82,8 @@ void load_file(const std::filesystem::path& path, Corpus& corpus) {
         corpus.problems.push_back(stem + ": no cases");
     }
     for (const auto& c : file["cases"]) {
-        CorpusCase item{stem, c.value("name", std::string{}), {}, c.value("expect", json{}),
-                        read_settings(c)};
+        CorpusCase item{
+            stem, c.value("name", std::string{}), {}, c.value("expect", json{}), read_settings(c)};
         if (c.contains("raw") && c["raw"].is_string()) {
             item.body = c["raw"].get<std::string>();
         } else if (c.contains("body")) {
@@ -162,13 +161,18 @@ json optional_json(const std::optional<std::string>& value) {
 const std::map<std::string, std::function<json(const SendRequest&)>>& field_getters() {
     static const std::map<std::string, std::function<json(const SendRequest&)>> getters = {
         {"kind",
-         [](const SendRequest& r) { return r.kind == RequestKind::kMarkRead ? "mark_read" : "message"; }},
+         [](const SendRequest& r) {
+             return r.kind == RequestKind::kMarkRead ? "mark_read" : "message";
+         }},
         {"recipient_kind",
          [](const SendRequest& r) {
              switch (r.recipient_kind) {
-                 case RecipientKind::kIndividual: return "individual";
-                 case RecipientKind::kBsuid: return "bsuid";
-                 case RecipientKind::kGroup: return "group";
+                 case RecipientKind::kIndividual:
+                     return "individual";
+                 case RecipientKind::kBsuid:
+                     return "bsuid";
+                 case RecipientKind::kGroup:
+                     return "group";
              }
              return "?";
          }},
@@ -208,7 +212,8 @@ TEST_P(SendCorpus, MatchesExpectation) {
         if (c.expect.contains("expect_payload_contains")) {
             std::string where;
             EXPECT_TRUE(is_subset(c.expect["expect_payload_contains"], payload, where))
-                << "payload differs at " << where << "\n" << request.payload_json;
+                << "payload differs at " << where << "\n"
+                << request.payload_json;
         }
         const json fields = c.expect.value("expect_fields", json::object());
         for (const auto& [field, value] : fields.items()) {
@@ -259,9 +264,10 @@ TEST(SendCorpusFiles, CaseNamesAreUniqueSnakeCase) {
     std::set<std::string> names;
     for (const auto& c : corpus().cases) {
         EXPECT_TRUE(names.insert(c.name).second) << "duplicate case name " << c.name;
-        const bool snake = !c.name.empty() && std::all_of(c.name.begin(), c.name.end(), [](char ch) {
-            return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
-        });
+        const bool snake =
+            !c.name.empty() && std::all_of(c.name.begin(), c.name.end(), [](char ch) {
+                return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
+            });
         EXPECT_TRUE(snake) << "case name is not snake_case: " << c.name;
     }
 }
@@ -280,9 +286,9 @@ TEST(SendCorpusFiles, InvalidCasesNameCodeAndPath) {
 TEST(CountCodePoints, CountsCodePointsNotBytes) {
     EXPECT_EQ(count_code_points(""), 0u);
     EXPECT_EQ(count_code_points("hello"), 5u);
-    EXPECT_EQ(count_code_points("\xC3\xA9"), 1u);                  // é
-    EXPECT_EQ(count_code_points("\xE2\x82\xAC"), 1u);              // €
-    EXPECT_EQ(count_code_points("\xF0\x9F\x98\x80"), 1u);          // 😀
+    EXPECT_EQ(count_code_points("\xC3\xA9"), 1u);          // é
+    EXPECT_EQ(count_code_points("\xE2\x82\xAC"), 1u);      // €
+    EXPECT_EQ(count_code_points("\xF0\x9F\x98\x80"), 1u);  // 😀
     EXPECT_EQ(count_code_points("a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"), 4u);
     // A family emoji is one grapheme but five code points (three people, two joiners).
     EXPECT_EQ(count_code_points("\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D"
@@ -295,8 +301,10 @@ TEST(CountCodePoints, TextLimitUsesCodePoints) {
     for (int i = 0; i < 4096; ++i) {
         body += "\xF0\x9F\x98\x80";  // 4 bytes each: 16384 bytes, 4096 code points
     }
-    json request = {{"messaging_product", "whatsapp"}, {"to", "+15551234567"},
-                    {"type", "text"}, {"text", {{"body", body}}}};
+    json request = {{"messaging_product", "whatsapp"},
+                    {"to", "+15551234567"},
+                    {"type", "text"},
+                    {"text", {{"body", body}}}};
     EXPECT_TRUE(validate_send_request(request.dump(), {}).has_value());
     request["text"]["body"] = body + "a";
     const auto result = validate_send_request(request.dump(), {});
@@ -315,25 +323,37 @@ json text_message(const std::string& body) {
 
 // 0 when accepted, else the error code.
 int reaction_code(const std::string& emoji) {
-    const json request = {{"messaging_product", "whatsapp"},
-                          {"to", "+15551234567"},
-                          {"type", "reaction"},
-                          {"reaction", {{"message_id", "wamid.HBgLMTU1NTEyMzQ1NjcVAgARGBI"},
-                                        {"emoji", emoji}}}};
+    const json request = {
+        {"messaging_product", "whatsapp"},
+        {"to", "+15551234567"},
+        {"type", "reaction"},
+        {"reaction", {{"message_id", "wamid.HBgLMTU1NTEyMzQ1NjcVAgARGBI"}, {"emoji", emoji}}}};
     const auto result = validate_send_request(request.dump(), {});
     return result ? 0 : result.error().code;
 }
 
 TEST(ReactionEmoji, AcceptsOneEmojiGraphemeCluster) {
     const std::vector<std::string> accepted = {
-        "",                          // removes a reaction
-        "😀", "👍", "🫠", "🦩",
-        "👍🏽",                        // skin-tone modifier
-        "❤️", "❤", "☺️", "©️",      // text-default symbols, with and without VS16
-        "🇧🇷", "🇺🇸",                  // flags
-        "1️⃣", "#⃣", "*️⃣",           // keycaps
-        "👨‍👩‍👧‍👦", "👩🏾‍💻", "🏳️‍🌈", "🧑‍🤝‍🧑", // ZWJ sequences
-        "🏴󠁧󠁢󠁳󠁣󠁴󠁿",                          // tag sequence (Scotland)
+        "",  // removes a reaction
+        "😀",
+        "👍",
+        "🫠",
+        "🦩",
+        "👍🏽",  // skin-tone modifier
+        "❤️",
+        "❤",
+        "☺️",
+        "©️",  // text-default symbols, with and without VS16
+        "🇧🇷",
+        "🇺🇸",  // flags
+        "1️⃣",
+        "#⃣",
+        "*️⃣",  // keycaps
+        "👨‍👩‍👧‍👦",
+        "👩🏾‍💻",
+        "🏳️‍🌈",
+        "🧑‍🤝‍🧑",            // ZWJ sequences
+        "🏴󠁧󠁢󠁳󠁣󠁴󠁿",  // tag sequence (Scotland)
     };
     for (const auto& emoji : accepted) {
         EXPECT_EQ(reaction_code(emoji), 0) << emoji;
@@ -342,13 +362,23 @@ TEST(ReactionEmoji, AcceptsOneEmojiGraphemeCluster) {
 
 TEST(ReactionEmoji, RejectsAnythingButOneEmoji) {
     const std::vector<std::string> rejected = {
-        "a", "ok", "1", "#", ":)",
-        "👍👍", "hi 👍", "👍 ", " 👍",     // two emoji, text + emoji, padding
-        "🇧", "🇧🇷🇺🇸",                  // half a flag, two flags
-        "🏻",                          // a lone skin-tone modifier
-        "\u200D👍", "👍\u200D",         // dangling joiners
-        "1\u20E3x", "\uFE0F",
-        "🏴\U000E0067\U000E0062",         // tag sequence without its terminator
+        "a",
+        "ok",
+        "1",
+        "#",
+        ":)",
+        "👍👍",
+        "hi 👍",
+        "👍 ",
+        " 👍",  // two emoji, text + emoji, padding
+        "🇧",
+        "🇧🇷🇺🇸",  // half a flag, two flags
+        "🏻",  // a lone skin-tone modifier
+        "\u200D👍",
+        "👍\u200D",  // dangling joiners
+        "1\u20E3x",
+        "\uFE0F",
+        "🏴\U000E0067\U000E0062",  // tag sequence without its terminator
     };
     for (const auto& emoji : rejected) {
         EXPECT_EQ(reaction_code(emoji), 131009) << emoji;
@@ -357,17 +387,18 @@ TEST(ReactionEmoji, RejectsAnythingButOneEmoji) {
 
 TEST(FlowCta, RejectsEmojiButNotTextSymbols) {
     const auto send = [](const std::string& cta) {
-        json request = {
-            {"messaging_product", "whatsapp"},
-            {"to", "+15551234567"},
-            {"type", "interactive"},
-            {"interactive",
-             {{"type", "flow"},
-              {"body", {{"text", "Book an appointment"}}},
-              {"action",
-               {{"name", "flow"},
-                {"parameters",
-                 {{"flow_message_version", "3"}, {"flow_id", "1234567890"}, {"flow_cta", cta}}}}}}}};
+        json request = {{"messaging_product", "whatsapp"},
+                        {"to", "+15551234567"},
+                        {"type", "interactive"},
+                        {"interactive",
+                         {{"type", "flow"},
+                          {"body", {{"text", "Book an appointment"}}},
+                          {"action",
+                           {{"name", "flow"},
+                            {"parameters",
+                             {{"flow_message_version", "3"},
+                              {"flow_id", "1234567890"},
+                              {"flow_cta", cta}}}}}}}};
         return validate_send_request(request.dump(), {});
     };
     EXPECT_TRUE(send("Book now").has_value());
@@ -415,23 +446,30 @@ TEST(Normalisation, BsuidAndGroupIdsAreRelayedUnchanged) {
 }
 
 TEST(Normalisation, JsonEncodedStringsAreDecoded) {
-    const json contacts = json::array({{{"name", {{"formatted_name", "Ann Lee"},
-                                                  {"first_name", "Ann"}}}}});
-    const json request = {{"messaging_product", "whatsapp"}, {"to", "+15551234567"},
-                          {"type", "contacts"}, {"contacts", contacts.dump()}};
+    const json contacts =
+        json::array({{{"name", {{"formatted_name", "Ann Lee"}, {"first_name", "Ann"}}}}});
+    const json request = {{"messaging_product", "whatsapp"},
+                          {"to", "+15551234567"},
+                          {"type", "contacts"},
+                          {"contacts", contacts.dump()}};
     EXPECT_EQ(payload_of(request.dump())["contacts"], contacts);
 }
 
 TEST(Normalisation, TemplateIndicesSubTypesAndComponentTypes) {
     const json components = json::array({
         {{"type", "BODY"}, {"parameters", json::array({{{"type", "text"}, {"text", "Ann"}}})}},
-        {{"type", "button"}, {"sub_type", "COPY_CODE"}, {"index", "1"},
+        {{"type", "button"},
+         {"sub_type", "COPY_CODE"},
+         {"index", "1"},
          {"parameters", json::array({{{"type", "coupon_code"}, {"coupon_code", "SAVE25"}}})}},
     });
-    const json request = {
-        {"messaging_product", "whatsapp"}, {"to", "+15551234567"}, {"type", "template"},
-        {"template", {{"name", "spring_sale"}, {"language", {{"code", "en_US"}}},
-                      {"components", components.dump()}}}};
+    const json request = {{"messaging_product", "whatsapp"},
+                          {"to", "+15551234567"},
+                          {"type", "template"},
+                          {"template",
+                           {{"name", "spring_sale"},
+                            {"language", {{"code", "en_US"}}},
+                            {"components", components.dump()}}}};
     const json payload = payload_of(request.dump());
     const json& out = payload["template"]["components"];
     ASSERT_TRUE(out.is_array());
@@ -476,9 +514,11 @@ TEST(Normalisation, MarkReadKeepsItsShape) {
 
 TEST(BodyEncoding, InvalidUtf8IsRejectedBeforeParsing) {
     // Bytes a JSON file cannot hold, so they live here rather than in the corpus.
-    for (const std::string bad : {"\xFF", "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE2\x82"}) {
+    for (const std::string bad :
+         {"\xFF", "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE2\x82"}) {
         const std::string body = R"({"messaging_product":"whatsapp","to":"+15551234567",)"
-                                 R"("type":"text","text":{"body":")" + bad + R"("}})";
+                                 R"("type":"text","text":{"body":")" +
+                                 bad + R"("}})";
         const auto result = validate_send_request(body, {});
         ASSERT_FALSE(result.has_value());
         EXPECT_EQ(result.error().code, 100);
@@ -539,7 +579,8 @@ TEST(DepthLimit, HostileNestingIsRejectedBeforeParsing) {
     EXPECT_EQ(result.error().details, "body: nested deeper than 32 levels");
 }
 
-// ---- robustness -----------------------------------------------------------------------------------
+// ---- robustness
+// -----------------------------------------------------------------------------------
 
 // Truncations and byte flips of every valid corpus body must come back as clean errors: no
 // exception (the validator's last-resort catch would say "could not be validated").

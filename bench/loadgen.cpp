@@ -1,0 +1,718 @@
+// wagate bench/loadgen: a small HTTP/1.1 load generator for loopback benchmarks.
+//
+// Closed loop (default): every connection sends its next request as soon as the previous
+// answer has arrived; reports the achieved requests/s.
+// Open loop (--rate R): R requests/s in total, spread evenly over the connections on a fixed
+// schedule. Latency is measured from the *intended* send time, so a stalled server shows up in
+// the percentiles instead of silently slowing the generator down (no coordinated omission).
+//
+// Keep-alive HTTP/1.1 only, no pipelining, responses must carry Content-Length (chunked
+// responses are counted as errors). Only 127.0.0.1 is accepted as a target. The run is bounded:
+// after --duration (plus --warmup) no new request is started, and whatever is still in flight
+// after --drain seconds is abandoned and counted as an error.
+//
+// Output: one JSON line on stdout, e.g.
+// {"requests":..,"duration_s":..,"rps":..,"status_counts":{"200":..},
+//  "latency_ms":{"p50":..,"p90":..,"p99":..,"max":..},"errors":..}
+//
+// Build: bench/build.sh (g++ -O2 -std=c++20, header-only Boost.Asio).
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Options {
+    std::string host = "127.0.0.1";
+    unsigned short port = 0;
+    std::string method = "GET";
+    std::string path = "/";
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::optional<std::string> body;
+    int connections = 1;
+    double duration_s = 10;
+    double warmup_s = 0;
+    double drain_s = 10;
+    double rate = 0;  // 0 = closed loop
+    int threads = 1;
+    bool unique_to = false;
+    std::string label;
+};
+
+[[noreturn]] void usage(const std::string& error = {}) {
+    if (!error.empty()) {
+        std::fprintf(stderr, "loadgen: %s\n", error.c_str());
+    }
+    std::fprintf(stderr,
+                 "usage: loadgen --port N [--host 127.0.0.1] [--url http://127.0.0.1:N/path]\n"
+                 "               [--method M] [--path P] [--header K:V]... [--body-file F]\n"
+                 "               [--connections N] [--duration S] [--warmup S] [--drain S]\n"
+                 "               [--rate R] [--threads T] [--unique-to] [--label TEXT]\n"
+                 "  closed loop unless --rate is given (open loop, R requests/s in total)\n"
+                 "  --unique-to: each {{N}} in the body becomes 7 digits that change per request\n"
+                 "               (write \"to\":\"+1555{{N}}\" in the body file)\n");
+    std::exit(2);
+}
+
+double parse_number(const std::string& flag, const std::string& text, double min, double max) {
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0' || !(v >= min && v <= max)) {
+        usage(flag + ": expected a number from " + std::to_string(min) + " to " + std::to_string(max));
+    }
+    return v;
+}
+
+bool allowed_host(const std::string& host) { return host == "127.0.0.1" || host == "localhost"; }
+
+Options parse_args(int argc, char** argv) {
+    Options o;
+    auto need = [&](int& i) -> std::string {
+        if (i + 1 >= argc) {
+            usage(std::string(argv[i]) + ": missing value");
+        }
+        return argv[++i];
+    };
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--host") {
+            o.host = need(i);
+        } else if (a == "--port") {
+            o.port = static_cast<unsigned short>(parse_number(a, need(i), 1, 65535));
+        } else if (a == "--url") {
+            const std::string url = need(i);
+            constexpr std::string_view kScheme = "http://";
+            if (!url.starts_with(kScheme)) {
+                usage("--url: only http:// URLs");
+            }
+            const std::string rest = url.substr(kScheme.size());
+            const std::size_t slash = rest.find('/');
+            const std::string authority = rest.substr(0, slash);
+            o.path = slash == std::string::npos ? "/" : rest.substr(slash);
+            const std::size_t colon = authority.rfind(':');
+            if (colon == std::string::npos) {
+                usage("--url: needs an explicit port");
+            }
+            o.host = authority.substr(0, colon);
+            o.port = static_cast<unsigned short>(parse_number(a, authority.substr(colon + 1), 1, 65535));
+        } else if (a == "--method") {
+            o.method = need(i);
+        } else if (a == "--path") {
+            o.path = need(i);
+        } else if (a == "--header") {
+            const std::string h = need(i);
+            const std::size_t colon = h.find(':');
+            if (colon == std::string::npos || colon == 0) {
+                usage("--header: expected K:V");
+            }
+            std::string value = h.substr(colon + 1);
+            while (!value.empty() && value.front() == ' ') {
+                value.erase(0, 1);
+            }
+            o.headers.emplace_back(h.substr(0, colon), value);
+        } else if (a == "--body-file") {
+            const std::string file = need(i);
+            std::ifstream in(file, std::ios::binary);
+            if (!in) {
+                usage("--body-file: cannot read " + file);
+            }
+            std::ostringstream ss;
+            ss << in.rdbuf();
+            o.body = ss.str();
+            // A trailing newline from an editor is not part of a JSON body's meaning: drop it.
+            while (!o.body->empty() && (o.body->back() == '\n' || o.body->back() == '\r')) {
+                o.body->pop_back();
+            }
+        } else if (a == "--connections" || a == "-c") {
+            o.connections = static_cast<int>(parse_number(a, need(i), 1, 10000));
+        } else if (a == "--duration" || a == "-d") {
+            o.duration_s = parse_number(a, need(i), 0.1, 3600);
+        } else if (a == "--warmup") {
+            o.warmup_s = parse_number(a, need(i), 0, 600);
+        } else if (a == "--drain") {
+            o.drain_s = parse_number(a, need(i), 0.1, 600);
+        } else if (a == "--rate") {
+            o.rate = parse_number(a, need(i), 0.001, 10'000'000);
+        } else if (a == "--threads") {
+            o.threads = static_cast<int>(parse_number(a, need(i), 1, 64));
+        } else if (a == "--unique-to") {
+            o.unique_to = true;
+        } else if (a == "--label") {
+            o.label = need(i);
+        } else if (a == "--help" || a == "-h") {
+            usage();
+        } else {
+            usage("unknown option " + a);
+        }
+    }
+    if (o.port == 0) {
+        usage("--port (or --url) is required");
+    }
+    if (!allowed_host(o.host)) {
+        usage("only 127.0.0.1 is allowed as a target (got " + o.host + ")");
+    }
+    o.host = "127.0.0.1";
+    if (o.path.empty() || o.path.front() != '/') {
+        usage("--path must start with /");
+    }
+    if (o.threads > o.connections) {
+        o.threads = o.connections;
+    }
+    return o;
+}
+
+/// The request bytes, built once; with --unique-to, the offsets of the 7-digit slots to patch.
+struct RequestTemplate {
+    std::string bytes;
+    std::vector<std::size_t> slots;
+};
+
+RequestTemplate build_request(const Options& o) {
+    std::string body = o.body.value_or("");
+    std::vector<std::size_t> body_slots;
+    if (o.unique_to) {
+        constexpr std::string_view kPlaceholder = "{{N}}";
+        for (std::size_t at = body.find(kPlaceholder); at != std::string::npos;
+             at = body.find(kPlaceholder, at + 7)) {
+            body.replace(at, kPlaceholder.size(), "0000000");
+            body_slots.push_back(at);
+        }
+        if (body_slots.empty()) {
+            usage("--unique-to: the body has no {{N}} placeholder");
+        }
+    }
+    std::string head = o.method + " " + o.path + " HTTP/1.1\r\nHost: " + o.host + ":" +
+                       std::to_string(o.port) + "\r\n";
+    bool has_content_length = false;
+    for (const auto& [k, v] : o.headers) {
+        head += k + ": " + v + "\r\n";
+        std::string lower = k;
+        std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+        has_content_length = has_content_length || lower == "content-length";
+    }
+    if (!has_content_length && (o.body || o.method == "POST" || o.method == "PUT")) {
+        head += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+    }
+    head += "\r\n";
+    RequestTemplate t;
+    for (std::size_t s : body_slots) {
+        t.slots.push_back(head.size() + s);
+    }
+    t.bytes = head + body;
+    return t;
+}
+
+/// Per-thread results, merged at the end.
+struct Stats {
+    std::vector<std::uint32_t> latencies_us;  // measured-phase requests only
+    std::map<int, std::uint64_t> status;      // measured phase
+    std::map<int, std::uint64_t> warmup_status;
+    std::uint64_t errors = 0;          // connect/read/write failures, malformed answers, timeouts
+    std::uint64_t warmup_errors = 0;
+    std::uint64_t scheduled = 0;       // open loop: requests whose intended time fell in the run
+    std::uint64_t unsent = 0;          // open loop: scheduled but never sent before the drain ended
+    Clock::time_point last_done{};
+};
+
+std::atomic<std::uint64_t> g_counter{0};
+
+struct Run {
+    const Options& options;
+    const RequestTemplate& request;
+    Clock::time_point start;          // traffic starts
+    Clock::time_point measure_from;   // start + warmup
+    Clock::time_point stop_sending;   // measure_from + duration
+    Clock::time_point hard_stop;      // stop_sending + drain
+    double per_connection_interval_s = 0;  // open loop
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+public:
+    Connection(asio::io_context& io, const Run& run, Stats& stats, int index)
+        : io_(io), run_(run), stats_(stats), socket_(io), timer_(io), index_(index) {
+        out_ = run_.request.bytes;
+        in_.resize(64 * 1024);
+        if (run_.options.rate > 0) {
+            // Connection i owns the global slots i, i+C, i+2C, ... of a schedule with R slots/s.
+            next_intended_ = run_.start + std::chrono::duration_cast<Clock::duration>(
+                                              std::chrono::duration<double>(index_ / run_.options.rate));
+        }
+    }
+
+    void start() { connect(); }
+
+    /// True once this connection will send nothing more and has nothing in flight.
+    bool finished(Clock::time_point now) const {
+        if (in_flight_) {
+            return false;
+        }
+        if (run_.options.rate > 0) {
+            return next_intended_ >= run_.stop_sending;
+        }
+        return now >= run_.stop_sending;
+    }
+
+    void abort() {
+        boost::system::error_code ignored;
+        closed_ = true;
+        timer_.cancel();
+        socket_.close(ignored);
+        if (in_flight_) {
+            in_flight_ = false;
+            count_error(intended_);
+        }
+        if (run_.options.rate > 0) {
+            // Scheduled slots that were never sent: each counts as unsent (and as an error).
+            while (next_intended_ < run_.stop_sending) {
+                if (next_intended_ >= run_.measure_from) {
+                    ++stats_.unsent;
+                    ++stats_.scheduled;
+                }
+                advance_schedule();
+            }
+        }
+    }
+
+private:
+    void connect() {
+        if (closed_ || finished(Clock::now())) {
+            return;
+        }
+        tcp::endpoint ep(asio::ip::make_address_v4("127.0.0.1"), run_.options.port);
+        socket_ = tcp::socket(io_);
+        socket_.async_connect(ep, [self = shared_from_this()](const boost::system::error_code& ec) {
+            if (self->closed_) {
+                return;
+            }
+            if (ec) {
+                self->count_error(Clock::now());
+                self->retry_later();
+                return;
+            }
+            boost::system::error_code ignored;
+            self->socket_.set_option(tcp::no_delay(true), ignored);
+            self->connected_ = true;
+            self->buffered_ = 0;
+            self->next();
+        });
+    }
+
+    void retry_later() {
+        connected_ = false;
+        boost::system::error_code ignored;
+        socket_.close(ignored);
+        timer_.expires_after(50ms);
+        timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+            if (!ec) {
+                self->connect();
+            }
+        });
+    }
+
+    void advance_schedule() {
+        ++sent_slots_;
+        const double offset_s = (index_ + static_cast<double>(sent_slots_) * run_.options.connections) /
+                                run_.options.rate;
+        next_intended_ = run_.start + std::chrono::duration_cast<Clock::duration>(
+                                          std::chrono::duration<double>(offset_s));
+    }
+
+    /// Sends the next request now (closed loop, or open loop when behind schedule) or when its
+    /// intended time comes.
+    void next() {
+        if (closed_) {
+            return;
+        }
+        const auto now = Clock::now();
+        if (run_.options.rate <= 0) {
+            if (now >= run_.stop_sending) {
+                return;
+            }
+            send(now);
+            return;
+        }
+        if (next_intended_ >= run_.stop_sending) {
+            return;
+        }
+        if (next_intended_ <= now) {
+            const auto intended = next_intended_;
+            if (intended >= run_.measure_from) {
+                ++stats_.scheduled;
+            }
+            advance_schedule();
+            send(intended);
+            return;
+        }
+        timer_.expires_at(next_intended_);
+        timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+            if (!ec) {
+                self->next();
+            }
+        });
+    }
+
+    void send(Clock::time_point intended) {
+        intended_ = intended;
+        in_flight_ = true;
+        if (!run_.request.slots.empty()) {
+            std::uint64_t n = g_counter.fetch_add(1, std::memory_order_relaxed) % 10'000'000;
+            char digits[8];
+            std::snprintf(digits, sizeof digits, "%07llu", static_cast<unsigned long long>(n));
+            for (std::size_t slot : run_.request.slots) {
+                std::memcpy(out_.data() + slot, digits, 7);
+            }
+        }
+        asio::async_write(socket_, asio::buffer(out_),
+                          [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                              if (self->closed_) {
+                                  return;
+                              }
+                              if (ec) {
+                                  self->fail();
+                                  return;
+                              }
+                              self->read();
+                          });
+    }
+
+    void fail() {
+        if (in_flight_) {
+            in_flight_ = false;
+            count_error(intended_);
+        }
+        // Open loop: the failed slot is gone; the schedule goes on after reconnecting.
+        retry_later();
+    }
+
+    void count_error(Clock::time_point when) {
+        if (when >= run_.measure_from) {
+            ++stats_.errors;
+        } else {
+            ++stats_.warmup_errors;
+        }
+    }
+
+    void read() {
+        if (buffered_ == in_.size()) {
+            in_.resize(in_.size() * 2);
+        }
+        socket_.async_read_some(
+            asio::buffer(in_.data() + buffered_, in_.size() - buffered_),
+            [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                if (self->closed_) {
+                    return;
+                }
+                if (ec) {
+                    self->fail();
+                    return;
+                }
+                self->buffered_ += n;
+                self->parse();
+            });
+    }
+
+    static bool iequals(std::string_view a, std::string_view b) {
+        return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+                   return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+               });
+    }
+
+    /// Parses one response from the buffer; reads more when it is incomplete.
+    void parse() {
+        const std::string_view data(in_.data(), buffered_);
+        const std::size_t header_end = data.find("\r\n\r\n");
+        if (header_end == std::string_view::npos) {
+            if (buffered_ > 1024 * 1024) {
+                fail();
+                return;
+            }
+            read();
+            return;
+        }
+        const std::string_view head = data.substr(0, header_end);
+        if (!head.starts_with("HTTP/1.") || head.size() < 12) {
+            fail();
+            return;
+        }
+        const int status = (head[9] - '0') * 100 + (head[10] - '0') * 10 + (head[11] - '0');
+        std::optional<std::size_t> content_length;
+        bool close = head.starts_with("HTTP/1.0");
+        bool chunked = false;
+        std::size_t pos = head.find("\r\n");
+        while (pos != std::string_view::npos && pos < head.size()) {
+            const std::size_t line_start = pos + 2;
+            std::size_t line_end = head.find("\r\n", line_start);
+            if (line_end == std::string_view::npos) {
+                line_end = head.size();
+            }
+            const std::string_view line = head.substr(line_start, line_end - line_start);
+            const std::size_t colon = line.find(':');
+            if (colon != std::string_view::npos) {
+                const std::string_view name = line.substr(0, colon);
+                std::string_view value = line.substr(colon + 1);
+                while (!value.empty() && value.front() == ' ') {
+                    value.remove_prefix(1);
+                }
+                if (iequals(name, "content-length")) {
+                    content_length = std::strtoull(std::string(value).c_str(), nullptr, 10);
+                } else if (iequals(name, "connection")) {
+                    close = iequals(value, "close");
+                } else if (iequals(name, "transfer-encoding")) {
+                    chunked = true;
+                }
+            }
+            pos = line_end;
+        }
+        if (chunked || (!content_length && status != 204 && status != 304)) {
+            fail();  // not supported by this generator
+            return;
+        }
+        const std::size_t total = header_end + 4 + content_length.value_or(0);
+        if (buffered_ < total) {
+            if (total > in_.size()) {
+                in_.resize(total);
+            }
+            read();
+            return;
+        }
+        // A complete response.
+        const auto now = Clock::now();
+        in_flight_ = false;
+        if (intended_ >= run_.measure_from) {
+            ++stats_.status[status];
+            const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - intended_).count();
+            stats_.latencies_us.push_back(static_cast<std::uint32_t>(std::min<long long>(us, UINT32_MAX)));
+            stats_.last_done = std::max(stats_.last_done, now);
+        } else {
+            ++stats_.warmup_status[status];
+        }
+        std::memmove(in_.data(), in_.data() + total, buffered_ - total);
+        buffered_ -= total;
+        if (close) {
+            connected_ = false;
+            boost::system::error_code ignored;
+            socket_.close(ignored);
+            connect();
+            return;
+        }
+        next();
+    }
+
+    asio::io_context& io_;
+    const Run& run_;
+    Stats& stats_;
+    tcp::socket socket_;
+    asio::steady_timer timer_;
+    int index_;
+    std::string out_;
+    std::vector<char> in_;
+    std::size_t buffered_ = 0;
+    bool connected_ = false;
+    bool closed_ = false;
+    bool in_flight_ = false;
+    Clock::time_point intended_{};
+    Clock::time_point next_intended_{};
+    std::uint64_t sent_slots_ = 0;
+};
+
+double percentile_ms(const std::vector<std::uint32_t>& sorted, double p) {
+    if (sorted.empty()) {
+        return 0;
+    }
+    // Nearest rank.
+    std::size_t rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
+    rank = std::clamp<std::size_t>(rank, 1, sorted.size());
+    return sorted[rank - 1] / 1000.0;
+}
+
+std::string json_escape(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+std::string status_json(const std::map<int, std::uint64_t>& m) {
+    std::string out = "{";
+    for (const auto& [k, v] : m) {
+        if (out.size() > 1) {
+            out += ",";
+        }
+        out += "\"" + std::to_string(k) + "\":" + std::to_string(v);
+    }
+    return out + "}";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const Options options = parse_args(argc, argv);
+    const RequestTemplate request = build_request(options);
+
+    const auto start = Clock::now() + 50ms;  // time to set every connection up
+    auto at = [&](double s) {
+        return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+    };
+    Run run{options, request, start, start + at(options.warmup_s),
+            start + at(options.warmup_s + options.duration_s),
+            start + at(options.warmup_s + options.duration_s + options.drain_s)};
+
+    const int threads = options.threads;
+    std::vector<std::unique_ptr<asio::io_context>> ios;
+    std::vector<Stats> stats(threads);
+    std::vector<std::vector<std::shared_ptr<Connection>>> conns(threads);
+    for (int t = 0; t < threads; ++t) {
+        ios.push_back(std::make_unique<asio::io_context>(1));
+    }
+    const std::size_t expected = static_cast<std::size_t>(
+        (options.rate > 0 ? options.rate * options.duration_s
+                          : 50'000.0 * options.duration_s / threads));
+    for (int i = 0; i < options.connections; ++i) {
+        const int t = i % threads;
+        conns[t].push_back(std::make_shared<Connection>(*ios[t], run, stats[t], i));
+    }
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+        stats[t].latencies_us.reserve(std::min<std::size_t>(expected, 4'000'000));
+        workers.emplace_back([&, t] {
+            asio::io_context& io = *ios[t];
+            asio::steady_timer begin(io, start);
+            begin.async_wait([&, t](const boost::system::error_code&) {
+                for (auto& c : conns[t]) {
+                    c->start();
+                }
+            });
+            // Ends the run: drained connections simply go idle; what is still in flight at the
+            // hard stop is abandoned.
+            asio::steady_timer end(io, run.hard_stop);
+            end.async_wait([&, t](const boost::system::error_code&) {
+                for (auto& c : conns[t]) {
+                    c->abort();
+                }
+                io.stop();
+            });
+            // Stops early once every connection is idle after stop_sending: checked every 10 ms.
+            asio::steady_timer check(io);
+            std::function<void()> arm = [&] {
+                check.expires_after(10ms);
+                check.async_wait([&](const boost::system::error_code& ec) {
+                    if (ec) {
+                        return;
+                    }
+                    const auto now = Clock::now();
+                    if (now >= run.stop_sending &&
+                        std::all_of(conns[t].begin(), conns[t].end(),
+                                    [now](const auto& c) { return c->finished(now); })) {
+                        for (auto& c : conns[t]) {
+                            c->abort();
+                        }
+                        io.stop();
+                        return;
+                    }
+                    arm();
+                });
+            };
+            arm();
+            io.run();
+        });
+    }
+    for (auto& w : workers) {
+        w.join();
+    }
+
+    Stats all;
+    for (auto& s : stats) {
+        all.latencies_us.insert(all.latencies_us.end(), s.latencies_us.begin(), s.latencies_us.end());
+        for (auto& [k, v] : s.status) all.status[k] += v;
+        for (auto& [k, v] : s.warmup_status) all.warmup_status[k] += v;
+        all.errors += s.errors;
+        all.warmup_errors += s.warmup_errors;
+        all.scheduled += s.scheduled;
+        all.unsent += s.unsent;
+        all.last_done = std::max(all.last_done, s.last_done);
+    }
+    std::sort(all.latencies_us.begin(), all.latencies_us.end());
+    const std::uint64_t requests = all.latencies_us.size();
+    // The measured window: from the end of the warmup to the last answer (closed loop: about
+    // --duration plus the last round trip; open loop: the schedule plus any backlog).
+    double duration_s = options.duration_s;
+    if (requests > 0) {
+        duration_s = std::max(options.duration_s,
+                              std::chrono::duration<double>(all.last_done - run.measure_from).count());
+        if (options.rate <= 0) {
+            duration_s = std::chrono::duration<double>(all.last_done - run.measure_from).count();
+        }
+    }
+    double mean_ms = 0;
+    for (auto v : all.latencies_us) mean_ms += v;
+    mean_ms = requests ? mean_ms / requests / 1000.0 : 0;
+
+    char line[2048];
+    std::string out = "{";
+    if (!options.label.empty()) {
+        out += "\"label\":\"" + json_escape(options.label) + "\",";
+    }
+    out += "\"mode\":\"" + std::string(options.rate > 0 ? "open" : "closed") + "\",";
+    out += "\"method\":\"" + json_escape(options.method) + "\",\"path\":\"" + json_escape(options.path) + "\",";
+    out += "\"connections\":" + std::to_string(options.connections) + ",";
+    if (options.rate > 0) {
+        std::snprintf(line, sizeof line, "\"target_rate\":%.1f,\"scheduled\":%llu,\"unsent\":%llu,", options.rate,
+                      static_cast<unsigned long long>(all.scheduled), static_cast<unsigned long long>(all.unsent));
+        out += line;
+    }
+    std::snprintf(line, sizeof line,
+                  "\"requests\":%llu,\"duration_s\":%.3f,\"rps\":%.1f,\"status_counts\":%s,"
+                  "\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f,\"mean\":%.3f},"
+                  "\"errors\":%llu,",
+                  static_cast<unsigned long long>(requests), duration_s,
+                  duration_s > 0 ? requests / duration_s : 0.0, status_json(all.status).c_str(),
+                  percentile_ms(all.latencies_us, 50), percentile_ms(all.latencies_us, 90),
+                  percentile_ms(all.latencies_us, 99), percentile_ms(all.latencies_us, 99.9),
+                  all.latencies_us.empty() ? 0.0 : all.latencies_us.back() / 1000.0, mean_ms,
+                  static_cast<unsigned long long>(all.errors + all.unsent));
+    out += line;
+    std::uint64_t warmup_requests = 0;
+    for (const auto& [k, v] : all.warmup_status) warmup_requests += v;
+    std::snprintf(line, sizeof line,
+                  "\"warmup\":{\"duration_s\":%.3f,\"requests\":%llu,\"status_counts\":%s,\"errors\":%llu}}",
+                  options.warmup_s, static_cast<unsigned long long>(warmup_requests),
+                  status_json(all.warmup_status).c_str(),
+                  static_cast<unsigned long long>(all.warmup_errors));
+    out += line;
+    std::printf("%s\n", out.c_str());
+    return 0;
+}

@@ -1,0 +1,74 @@
+#include <cstdio>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <wagate/app/config.hpp>
+
+namespace wagate::app {
+namespace {
+
+std::string write_file(const std::string& text) {
+    const std::string path = "/tmp/wagate-config-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+                             "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".jsonc";
+    std::ofstream(path) << text;
+    return path;
+}
+
+TEST(LoadConfig, DefaultsMatchTheContract) {
+    auto load = load_config(std::nullopt, {{"WAGATE_DATABASE_URL", "postgresql:///x"}}, true);
+    ASSERT_TRUE(load.errors.empty());
+    EXPECT_EQ(load.config.listen, "127.0.0.1:8080");
+    EXPECT_EQ(load.config.upstream_url, "https://graph.facebook.com");
+    EXPECT_EQ(load.config.upstream_version, "v23.0");
+    EXPECT_EQ(load.config.key_rate_limit, 0);
+    EXPECT_EQ(load.config.log_format, "json");
+    EXPECT_EQ(load.config.max_body_bytes, 1024u * 1024u);
+}
+
+TEST(LoadConfig, EnvironmentWinsOverTheFile) {
+    const auto file = write_file(R"({ // comments are allowed
+        "listen": "0.0.0.0:9000", "threads": 4, "log_format": "text", "auto_migrate": false })");
+    auto load = load_config(file, {{"WAGATE_THREADS", "3"}, {"WAGATE_DATABASE_URL", "postgresql:///x"},
+                                   {"WAGATE_META_APP_SECRETS", "s1,s2"}},
+                            true);
+    ASSERT_TRUE(load.errors.empty()) << load.errors.front();
+    EXPECT_EQ(load.config.listen, "0.0.0.0:9000");
+    EXPECT_EQ(load.config.threads, 3);
+    EXPECT_EQ(load.config.log_format, "text");
+    EXPECT_FALSE(load.config.auto_migrate);
+    EXPECT_EQ(load.config.meta_app_secrets, (std::vector<std::string>{"s1", "s2"}));
+    std::remove(file.c_str());
+}
+
+TEST(LoadConfig, EveryProblemIsReportedAtOnce) {
+    const auto file = write_file(R"({"threads": "many", "admin_token": "in-a-file", "colour": "blue",
+                                     "db_pool": 0})");
+    auto load = load_config(file,
+                            {{"WAGATE_LOG_LEVEL", "loud"}, {"WAGATE_MAX_BODY_BYTES", "12x"},
+                             {"WAGATE_TLS_CERT", "/c.pem"}, {"WAGATE_UPSTREAM_URL", "ftp://meta"},
+                             {"WAGATE_LISTEN", "8080"}, {"WAGATE_TYPO", "1"}},
+                            true);
+    const std::vector<std::string> expected = {"\"threads\"", "\"admin_token\" is a secret", "\"colour\"",
+                                               "\"db_pool\"", "WAGATE_LOG_LEVEL", "WAGATE_MAX_BODY_BYTES",
+                                               "WAGATE_TLS_CERT", "WAGATE_UPSTREAM_URL", "WAGATE_LISTEN",
+                                               "WAGATE_DATABASE_URL"};
+    for (const auto& e : expected) {
+        bool found = false;
+        for (const auto& err : load.errors) {
+            found = found || err.find(e) != std::string::npos;
+        }
+        EXPECT_TRUE(found) << e;
+    }
+    EXPECT_EQ(load.errors.size(), expected.size());
+    ASSERT_EQ(load.warnings.size(), 1u);
+    EXPECT_NE(load.warnings[0].find("WAGATE_TYPO"), std::string::npos);
+    std::remove(file.c_str());
+}
+
+TEST(LoadConfig, TheExampleFileLoads) {
+    auto load = load_config(std::string(WAGATE_SOURCE_DIR) + "/config/wagate.example.jsonc", {}, false);
+    EXPECT_TRUE(load.errors.empty()) << (load.errors.empty() ? "" : load.errors.front());
+}
+
+}  // namespace
+}  // namespace wagate::app
