@@ -60,6 +60,7 @@ struct Options {
     double rate = 0;  // 0 = closed loop
     int threads = 1;
     bool unique_to = false;
+    bool timeline = false;
     std::string label;
 };
 
@@ -71,10 +72,11 @@ struct Options {
                  "usage: loadgen --port N [--host 127.0.0.1] [--url http://127.0.0.1:N/path]\n"
                  "               [--method M] [--path P] [--header K:V]... [--body-file F]\n"
                  "               [--connections N] [--duration S] [--warmup S] [--drain S]\n"
-                 "               [--rate R] [--threads T] [--unique-to] [--label TEXT]\n"
+                 "               [--rate R] [--threads T] [--unique-to] [--timeline] [--label TEXT]\n"
                  "  closed loop unless --rate is given (open loop, R requests/s in total)\n"
                  "  --unique-to: each {{N}} in the body becomes 7 digits that change per request\n"
-                 "               (write \"to\":\"+1555{{N}}\" in the body file)\n");
+                 "               (write \"to\":\"+1555{{N}}\" in the body file)\n"
+                 "  --timeline: add per-second latency buckets (by intended send time) to the output\n");
     std::exit(2);
 }
 
@@ -161,6 +163,8 @@ Options parse_args(int argc, char** argv) {
             o.threads = static_cast<int>(parse_number(a, need(i), 1, 64));
         } else if (a == "--unique-to") {
             o.unique_to = true;
+        } else if (a == "--timeline") {
+            o.timeline = true;
         } else if (a == "--label") {
             o.label = need(i);
         } else if (a == "--help" || a == "-h") {
@@ -229,6 +233,7 @@ RequestTemplate build_request(const Options& o) {
 /// Per-thread results, merged at the end.
 struct Stats {
     std::vector<std::uint32_t> latencies_us;  // measured-phase requests only
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> timeline;  // (second, latency us), --timeline
     std::map<int, std::uint64_t> status;      // measured phase
     std::map<int, std::uint64_t> warmup_status;
     std::uint64_t errors = 0;          // connect/read/write failures, malformed answers, timeouts
@@ -506,6 +511,10 @@ private:
             ++stats_.status[status];
             const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - intended_).count();
             stats_.latencies_us.push_back(static_cast<std::uint32_t>(std::min<long long>(us, UINT32_MAX)));
+            if (run_.options.timeline) {
+                const auto second = std::chrono::duration_cast<std::chrono::seconds>(intended_ - run_.measure_from).count();
+                stats_.timeline.emplace_back(static_cast<std::uint32_t>(second), stats_.latencies_us.back());
+            }
             stats_.last_done = std::max(stats_.last_done, now);
         } else {
             ++stats_.warmup_status[status];
@@ -657,6 +666,7 @@ int main(int argc, char** argv) {
     Stats all;
     for (auto& s : stats) {
         all.latencies_us.insert(all.latencies_us.end(), s.latencies_us.begin(), s.latencies_us.end());
+        all.timeline.insert(all.timeline.end(), s.timeline.begin(), s.timeline.end());
         for (auto& [k, v] : s.status) all.status[k] += v;
         for (auto& [k, v] : s.warmup_status) all.warmup_status[k] += v;
         all.errors += s.errors;
@@ -705,6 +715,22 @@ int main(int argc, char** argv) {
                   all.latencies_us.empty() ? 0.0 : all.latencies_us.back() / 1000.0, mean_ms,
                   static_cast<unsigned long long>(all.errors + all.unsent));
     out += line;
+    if (options.timeline) {
+        // Per second of intended send time: requests, p50, p99, max.
+        std::map<std::uint32_t, std::vector<std::uint32_t>> buckets;
+        for (const auto& [sec, us] : all.timeline) buckets[sec].push_back(us);
+        out += "\"timeline\":[";
+        bool first = true;
+        for (auto& [sec, v] : buckets) {
+            std::sort(v.begin(), v.end());
+            std::snprintf(line, sizeof line, "%s{\"t\":%u,\"n\":%zu,\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}",
+                          first ? "" : ",", sec, v.size(), percentile_ms(v, 50), percentile_ms(v, 99),
+                          v.back() / 1000.0);
+            out += line;
+            first = false;
+        }
+        out += "],";
+    }
     std::uint64_t warmup_requests = 0;
     for (const auto& [k, v] : all.warmup_status) warmup_requests += v;
     std::snprintf(line, sizeof line,
