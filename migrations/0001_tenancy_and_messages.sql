@@ -60,13 +60,16 @@ CREATE TABLE messages (
     biz_opaque_callback_data text,
     api_key_id               uuid,
     status                   text NOT NULL DEFAULT 'accepted',
-    wamid                    text UNIQUE,
+    wamid                    text,
     errors                   jsonb,
     pricing                  jsonb,
     conversation             jsonb,
     created_at               timestamptz NOT NULL DEFAULT now(),
     updated_at               timestamptz NOT NULL DEFAULT now()
 );
+
+-- Partial: most rows have no wamid while they wait for the relay, and need no index entry.
+CREATE UNIQUE INDEX messages_wamid ON messages (wamid) WHERE wamid IS NOT NULL;
 
 -- Every distinct status event of a message, once (policy §6).
 CREATE TABLE message_statuses (

@@ -1,5 +1,6 @@
 #include <wagate/pg/connection.hpp>
 
+#include <optional>
 #include <unordered_set>
 #include <utility>
 
@@ -28,9 +29,10 @@ void log_notice(void*, const PGresult* result) {
     spdlog::debug("postgres notice: {}", PQresultErrorMessage(result));
 }
 
-/// Waits until `fd` is ready in `direction` or `deadline` passes. The descriptor only borrows
-/// libpq's socket: it is released, never closed, because libpq owns it.
-asio::awaitable<Waited> wait_socket(int fd, Wait direction,
+/// While connecting (the socket may change between polls): waits until `fd` is ready in
+/// `direction` or `deadline` passes. The descriptor only borrows libpq's socket: it is released,
+/// never closed, because libpq owns it.
+asio::awaitable<Waited> wait_socket_once(int fd, Wait direction,
                                     std::chrono::steady_clock::time_point deadline) {
     auto executor = co_await asio::this_coro::executor;
     asio::posix::stream_descriptor descriptor(executor, fd);
@@ -52,11 +54,35 @@ struct Connection::Impl {
     PGconn* conn = nullptr;
     bool broken = false;
     std::unordered_set<std::string> prepared;
+    // Once connected, libpq's socket never changes: it is registered with the reactor once
+    // rather than on every wait (each registration costs epoll_ctl and ioctl calls).
+    std::optional<asio::posix::stream_descriptor> socket;
+    std::optional<asio::steady_timer> timer;
 
     ~Impl() {
+        if (socket) {
+            socket->release();  // libpq owns the descriptor and closes it in PQfinish
+        }
         if (conn) {
             PQfinish(conn);
         }
+    }
+
+    asio::awaitable<Waited> wait(Wait direction, std::chrono::steady_clock::time_point deadline) {
+        if (!socket) {
+            auto executor = co_await asio::this_coro::executor;
+            socket.emplace(executor, PQsocket(conn));
+            timer.emplace(executor);
+        }
+        timer->expires_at(deadline);
+        const auto what = direction == Wait::kRead ? asio::posix::descriptor_base::wait_read
+                                                   : asio::posix::descriptor_base::wait_write;
+        auto outcome = co_await (socket->async_wait(what, kUseTuple) || timer->async_wait(kUseTuple));
+        if (outcome.index() == 1) {
+            co_return Waited::kTimedOut;
+        }
+        auto [ec] = std::get<0>(outcome);
+        co_return ec ? Waited::kFailed : Waited::kReady;
     }
 
     Error fail(Errc code, std::string_view what) {
@@ -76,7 +102,7 @@ struct Connection::Impl {
             if (rc < 0) {
                 co_return fail(Errc::kDbUnavailable, "PQflush");
             }
-            const Waited w = co_await wait_socket(PQsocket(conn), Wait::kWrite, deadline);
+            const Waited w = co_await wait(Wait::kWrite, deadline);
             if (w == Waited::kTimedOut) {
                 co_return fail(Errc::kTimeout, "timed out sending to the database");
             }
@@ -95,7 +121,7 @@ struct Connection::Impl {
         std::optional<Error> error;
         for (;;) {
             while (PQisBusy(conn) == 1) {
-                const Waited w = co_await wait_socket(PQsocket(conn), Wait::kRead, deadline);
+                const Waited w = co_await wait(Wait::kRead, deadline);
                 if (w == Waited::kTimedOut) {
                     co_return fail(Errc::kTimeout, "timed out waiting for the database");
                 }
@@ -173,7 +199,7 @@ asio::awaitable<Result<std::unique_ptr<Connection>>> Connection::connect(
         if (fd < 0) {
             co_return impl->fail(Errc::kDbUnavailable, "PQsocket");
         }
-        const Waited w = co_await wait_socket(
+        const Waited w = co_await wait_socket_once(
             fd, poll == PGRES_POLLING_READING ? Wait::kRead : Wait::kWrite, deadline);
         if (w == Waited::kTimedOut) {
             co_return impl->fail(Errc::kDbUnavailable, "timed out connecting to the database");

@@ -57,12 +57,18 @@ void ArrayLiteral::separator() {
 
 ArrayLiteral& ArrayLiteral::add(std::string_view element) {
     separator();
+    text_.reserve(text_.size() + element.size() + 3);
     text_ += '"';
-    for (char c : element) {
-        if (c == '"' || c == '\\') {
-            text_ += '\\';
+    // Copy runs between characters that need escaping in bulk: payloads are mostly plain text.
+    for (std::size_t start = 0;;) {
+        const std::size_t special = element.find_first_of("\"\\", start);
+        text_.append(element.substr(start, special - start));
+        if (special == std::string_view::npos) {
+            break;
         }
-        text_ += c;
+        text_ += '\\';
+        text_ += element[special];
+        start = special + 1;
     }
     text_ += '"';
     return *this;
