@@ -185,12 +185,8 @@ Status validate_contact(const ObjectReader& contact) {
 }  // namespace
 
 Status validate_contacts(const ArrayReader& contacts, std::size_t max_contacts) {
-    if (contacts.size() == 0) {
-        return invalid_error(contacts.path(), "at least 1 contact");
-    }
-    if (contacts.size() > max_contacts) {
-        return invalid_error(contacts.path_at(max_contacts),
-                             "at most " + std::to_string(max_contacts) + " contacts");
+    if (auto ok = contacts.check_size(1, max_contacts, "contact", "contacts"); !ok) {
+        return ok;
     }
     for (std::size_t i = 0; i < contacts.size(); ++i) {
         auto contact = contacts.object_at(i);

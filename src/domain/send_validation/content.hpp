@@ -33,6 +33,10 @@ bool is_media_type(std::string_view type);
 /// Exactly one of `id` / `link` with their formats. The caller has already restricted the keys.
 Status validate_media_source(const ObjectReader& media);
 
+/// The media object `parent.<type>` of a header or template parameter: no caption; a document may
+/// carry the file name shown to the user.
+Status validate_captionless_media(const ObjectReader& parent, const std::string& type);
+
 /// `url` must be an absolute https URL of at most 2000 characters (the template URL-button cap).
 Status check_https_url(std::string_view path, const std::string& url);
 

@@ -302,4 +302,18 @@ Status UniqueValues::add(std::string_view path, const std::string& value) {
     return {};
 }
 
+Status ArrayReader::check_size(std::size_t min,
+                               std::size_t max,
+                               std::string_view one,
+                               std::string_view many) const {
+    if (size() < min) {
+        return invalid_error(path_, "at least " + std::to_string(min) + " " +
+                                        std::string(min == 1 ? one : many));
+    }
+    if (size() > max) {
+        return invalid_error(path_at(max), "at most " + std::to_string(max) + " " + std::string(many));
+    }
+    return {};
+}
+
 }  // namespace wagate::domain::send_validation

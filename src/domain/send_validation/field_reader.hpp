@@ -100,6 +100,9 @@ public:
     std::string path_at(std::size_t index) const { return index_path(path_, index); }
     Json& at(std::size_t index) const { return (*array_)[index]; }
     ApiResult<ObjectReader> object_at(std::size_t index) const;
+    /// 131009 unless min <= size() <= max: "<path>: at least <min> <one|many>" (singular `one`
+    /// when min is 1) or "<path>[<max>]: at most <max> <many>", naming the first item too many.
+    Status check_size(std::size_t min, std::size_t max, std::string_view one, std::string_view many) const;
 
 private:
     Json* array_;

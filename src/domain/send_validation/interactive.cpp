@@ -67,20 +67,7 @@ Status validate_header(const ObjectReader& header, std::string_view type, unsign
     if (auto ok = header.allow_only(std::vector<std::string_view>{"type", *header_type}); !ok) {
         return ok;
     }
-    auto media = header.required_object(*header_type);
-    if (!media) {
-        return media.error();
-    }
-    const bool document = *header_type == "document";
-    if (auto ok = document ? media->allow_only({"id", "link", "filename"})
-                           : media->allow_only({"id", "link"});
-        !ok) {
-        return ok;
-    }
-    if (auto filename = media->optional_string("filename", {.max_chars = 240}); !filename) {
-        return filename.error();
-    }
-    return validate_media_source(*media);
+    return validate_captionless_media(header, *header_type);
 }
 
 }  // namespace

@@ -129,11 +129,8 @@ Status validate_button_action(const ObjectReader& action) {
     if (!buttons) {
         return buttons.error();
     }
-    if (buttons->size() == 0) {
-        return invalid_error(buttons->path(), "at least 1 button");
-    }
-    if (buttons->size() > 3) {
-        return invalid_error(buttons->path_at(3), "at most 3 buttons");
+    if (auto ok = buttons->check_size(1, 3, "button", "buttons"); !ok) {
+        return ok;
     }
     UniqueValues ids("button id");
     UniqueValues titles("button title");
@@ -160,11 +157,8 @@ Status validate_list_action(const ObjectReader& action) {
     if (!sections) {
         return sections.error();
     }
-    if (sections->size() == 0) {
-        return invalid_error(sections->path(), "at least 1 section");
-    }
-    if (sections->size() > 10) {
-        return invalid_error(sections->path_at(10), "at most 10 sections");
+    if (auto ok = sections->check_size(1, 10, "section", "sections"); !ok) {
+        return ok;
     }
     std::size_t total_rows = 0;
     UniqueValues row_ids("row id");

@@ -62,11 +62,8 @@ ApiResult<std::size_t> validate_quick_replies(const ObjectReader& action) {
     if (!buttons) {
         return buttons.error();
     }
-    if (buttons->size() == 0) {
-        return invalid_error(buttons->path(), "at least 1 button");
-    }
-    if (buttons->size() > 2) {
-        return invalid_error(buttons->path_at(2), "at most 2 quick-reply buttons per card");
+    if (auto ok = buttons->check_size(1, 2, "quick-reply button", "quick-reply buttons per card"); !ok) {
+        return ok.error();
     }
     UniqueValues ids("button id");
     UniqueValues titles("button title");
@@ -171,11 +168,8 @@ Status validate_carousel_action(const ObjectReader& action) {
     if (!cards) {
         return cards.error();
     }
-    if (cards->size() < 2) {
-        return invalid_error(cards->path(), "at least 2 cards");
-    }
-    if (cards->size() > 10) {
-        return invalid_error(cards->path_at(10), "at most 10 cards");
+    if (auto ok = cards->check_size(2, 10, "card", "cards"); !ok) {
+        return ok.error();
     }
     std::set<int> indices;
     std::optional<std::string> first_type;

@@ -3,11 +3,8 @@
 namespace wagate::domain::send_validation {
 
 Status validate_product_sections(const ArrayReader& sections) {
-    if (sections.size() == 0) {
-        return invalid_error(sections.path(), "at least 1 section");
-    }
-    if (sections.size() > 10) {
-        return invalid_error(sections.path_at(10), "at most 10 sections");
+    if (auto ok = sections.check_size(1, 10, "section", "sections"); !ok) {
+        return ok;
     }
     std::size_t total = 0;
     for (std::size_t i = 0; i < sections.size(); ++i) {

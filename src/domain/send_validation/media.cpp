@@ -35,6 +35,22 @@ Status check_https_url(std::string_view path, const std::string& url) {
     return {};
 }
 
+Status validate_captionless_media(const ObjectReader& parent, const std::string& type) {
+    auto media = parent.required_object(type);
+    if (!media) {
+        return media.error();
+    }
+    if (auto ok = type == "document" ? media->allow_only({"id", "link", "filename"})
+                                     : media->allow_only({"id", "link"});
+        !ok) {
+        return ok;
+    }
+    if (auto filename = media->optional_string("filename", {.max_chars = 240}); !filename) {
+        return filename.error();
+    }
+    return validate_media_source(*media);
+}
+
 Status validate_media_source(const ObjectReader& media) {
     const bool has_id = media.has("id");
     const bool has_link = media.has("link");

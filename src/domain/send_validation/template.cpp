@@ -97,11 +97,8 @@ Status validate_carousel(const ObjectReader& component) {
     if (!cards) {
         return cards.error();
     }
-    if (cards->size() == 0) {
-        return invalid_error(cards->path(), "at least 1 card");
-    }
-    if (cards->size() > 10) {
-        return invalid_error(cards->path_at(10), "at most 10 cards");
+    if (auto ok = cards->check_size(1, 10, "card", "cards"); !ok) {
+        return ok;
     }
     std::set<int> indices;
     for (std::size_t i = 0; i < cards->size(); ++i) {

@@ -60,23 +60,6 @@ Status check_date_time(const ObjectReader& param) {
     return status_of(date_time->required_string("fallback_value"));
 }
 
-// Template media takes no caption; a document may carry the file name shown to the user.
-Status check_media(const ObjectReader& param, const std::string& type) {
-    auto media = param.required_object(type);
-    if (!media) {
-        return media.error();
-    }
-    if (auto ok = type == "document" ? media->allow_only({"id", "link", "filename"})
-                                     : media->allow_only({"id", "link"});
-        !ok) {
-        return ok;
-    }
-    if (auto filename = media->optional_string("filename", {.max_chars = 240}); !filename) {
-        return filename.error();
-    }
-    return validate_media_source(*media);
-}
-
 Status check_product(const ObjectReader& param) {
     auto product = param.required_object("product");
     if (!product) {
@@ -161,7 +144,7 @@ ApiResult<std::optional<std::string>> validate_template_parameter(const ObjectRe
     } else if (*type == "product") {
         checked = check_product(param);
     } else {
-        checked = check_media(param, *type);
+        checked = validate_captionless_media(param, *type);
     }
     if (!checked) {
         return checked.error();
