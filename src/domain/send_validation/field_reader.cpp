@@ -316,4 +316,37 @@ Status ArrayReader::check_size(std::size_t min,
     return {};
 }
 
+ApiResult<ArrayReader> ObjectReader::required_array(std::string_view key,
+                                                    std::size_t min,
+                                                    std::size_t max,
+                                                    std::string_view one,
+                                                    std::string_view many) const {
+    auto array = required_array(key);
+    if (!array) {
+        return array.error();
+    }
+    if (auto ok = array->check_size(min, max, one, many); !ok) {
+        return ok.error();
+    }
+    return array;
+}
+
+ApiResult<int> read_unique_index(const ObjectReader& object,
+                                 std::string_view key,
+                                 int max,
+                                 std::set<int>& seen) {
+    auto index = read_index(object, key, max);
+    if (!index) {
+        return index.error();
+    }
+    if (!*index) {
+        return required_error(object.path_of(key));
+    }
+    if (!seen.insert(**index).second) {
+        return invalid_error(object.path_of(key), "duplicate " + std::string(key));
+    }
+    // Explicit: ApiError is an aggregate, so an int would also convert to the error side.
+    return ApiResult<int>(boost::system::in_place_value, **index);
+}
+
 }  // namespace wagate::domain::send_validation

@@ -80,6 +80,12 @@ public:
     ApiResult<ObjectReader> required_object(std::string_view key) const;
     ApiResult<std::optional<ObjectReader>> optional_object(std::string_view key) const;
     ApiResult<ArrayReader> required_array(std::string_view key) const;
+    /// required_array() followed by ArrayReader::check_size(min, max, one, many).
+    ApiResult<ArrayReader> required_array(std::string_view key,
+                                          std::size_t min,
+                                          std::size_t max,
+                                          std::string_view one,
+                                          std::string_view many) const;
     ApiResult<std::optional<ArrayReader>> optional_array(std::string_view key) const;
 
 private:
@@ -123,6 +129,12 @@ Status expect_container(Json& slot,
 /// Reads an index given as an integer or as a string of digits (Meta's docs show both), checks
 /// 0..`max` and rewrites it as an integer in the payload. nullopt when absent.
 ApiResult<std::optional<int>> read_index(const ObjectReader& object, std::string_view key, int max);
+
+/// A required index (read_index) that must not repeat among its siblings: carousel `card_index`.
+ApiResult<int> read_unique_index(const ObjectReader& object,
+                                 std::string_view key,
+                                 int max,
+                                 std::set<int>& seen);
 
 /// Values that must be unique within a message; `add` fails with "<path>: duplicate <what>".
 class UniqueValues {

@@ -125,12 +125,9 @@ Status validate_button_action(const ObjectReader& action) {
     if (auto ok = action.allow_only({"buttons"}); !ok) {
         return ok;
     }
-    auto buttons = action.required_array("buttons");
+    auto buttons = action.required_array("buttons", 1, 3, "button", "buttons");
     if (!buttons) {
         return buttons.error();
-    }
-    if (auto ok = buttons->check_size(1, 3, "button", "buttons"); !ok) {
-        return ok;
     }
     UniqueValues ids("button id");
     UniqueValues titles("button title");
@@ -153,12 +150,9 @@ Status validate_list_action(const ObjectReader& action) {
     if (auto button = action.required_string("button", {.max_chars = 20}); !button) {
         return button.error();
     }
-    auto sections = action.required_array("sections");
+    auto sections = action.required_array("sections", 1, 10, "section", "sections");
     if (!sections) {
         return sections.error();
-    }
-    if (auto ok = sections->check_size(1, 10, "section", "sections"); !ok) {
-        return ok;
     }
     std::size_t total_rows = 0;
     UniqueValues row_ids("row id");

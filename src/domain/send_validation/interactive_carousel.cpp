@@ -58,12 +58,9 @@ ApiResult<std::size_t> validate_quick_replies(const ObjectReader& action) {
     if (auto ok = action.allow_only({"buttons"}); !ok) {
         return ok.error();
     }
-    auto buttons = action.required_array("buttons");
+    auto buttons = action.required_array("buttons", 1, 2, "quick-reply button", "quick-reply buttons per card");
     if (!buttons) {
         return buttons.error();
-    }
-    if (auto ok = buttons->check_size(1, 2, "quick-reply button", "quick-reply buttons per card"); !ok) {
-        return ok.error();
     }
     UniqueValues ids("button id");
     UniqueValues titles("button title");
@@ -164,12 +161,9 @@ Status validate_carousel_action(const ObjectReader& action) {
     if (auto ok = action.allow_only({"cards"}); !ok) {
         return ok;
     }
-    auto cards = action.required_array("cards");
+    auto cards = action.required_array("cards", 2, 10, "card", "cards");
     if (!cards) {
         return cards.error();
-    }
-    if (auto ok = cards->check_size(2, 10, "card", "cards"); !ok) {
-        return ok.error();
     }
     std::set<int> indices;
     std::optional<std::string> first_type;
@@ -180,15 +174,8 @@ Status validate_carousel_action(const ObjectReader& action) {
         if (!card) {
             return card.error();
         }
-        auto index = read_index(*card, "card_index", 9);
-        if (!index) {
+        if (auto index = read_unique_index(*card, "card_index", 9, indices); !index) {
             return index.error();
-        }
-        if (!*index) {
-            return required_error(card->path_of("card_index"));
-        }
-        if (!indices.insert(**index).second) {
-            return invalid_error(card->path_of("card_index"), "duplicate card_index");
         }
         auto type = card->required_enum("type", {"cta_url", "product"});
         if (!type) {

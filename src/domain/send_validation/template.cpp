@@ -93,12 +93,9 @@ Status validate_carousel(const ObjectReader& component) {
     if (auto ok = component.allow_only({"type", "cards"}); !ok) {
         return ok;
     }
-    auto cards = component.required_array("cards");
+    auto cards = component.required_array("cards", 1, 10, "card", "cards");
     if (!cards) {
         return cards.error();
-    }
-    if (auto ok = cards->check_size(1, 10, "card", "cards"); !ok) {
-        return ok;
     }
     std::set<int> indices;
     for (std::size_t i = 0; i < cards->size(); ++i) {
@@ -109,15 +106,8 @@ Status validate_carousel(const ObjectReader& component) {
         if (auto ok = card->allow_only({"card_index", "components"}); !ok) {
             return ok;
         }
-        auto index = read_index(*card, "card_index", 9);
-        if (!index) {
+        if (auto index = read_unique_index(*card, "card_index", 9, indices); !index) {
             return index.error();
-        }
-        if (!*index) {
-            return required_error(card->path_of("card_index"));
-        }
-        if (!indices.insert(**index).second) {
-            return invalid_error(card->path_of("card_index"), "duplicate card_index");
         }
         auto components = card->required_array("components");
         if (!components) {
