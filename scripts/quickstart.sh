@@ -8,7 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode=${1:-run}
-port=${WAGATE_PORT:-8080}
+default_port=8080
+[[ "$mode" == "--check" ]] && default_port=18080  # CI: stay off the port a developer may use
+port=${WAGATE_PORT:-$default_port}
 state=.quickstart
 admin_token=${WAGATE_ADMIN_TOKEN:-quickstart-admin-token}
 base="http://127.0.0.1:$port"
