@@ -112,26 +112,15 @@ asio::awaitable<http::Response> send_message(HandlerContext& ctx, http::Request&
         co_return error_response(send.error(), rid);
     }
 
-    // Business rules (window, opt-in, templates, tiers) are checked here once they exist; the
-    // accepted message below is the only thing this request writes.
+    // Business rules (window, opt-in, templates, tiers) join the accept batch next
+    // (docs/adr/0003-policy-in-the-accept-batch.md); the accepted message is all this writes.
 
     // The key binds to the normalised request, so key order and JSON-encoded fields do not make
-    // an honest retry look like a different request.
+    // an honest retry look like a different request. Repeats are recognised by the writer, in
+    // the same statement that would store the message.
     std::string request_hash;
     if (idempotency_key) {
         request_hash = crypto::to_hex(crypto::sha256(*phone_number_id + "\n" + send->payload_json));
-        auto previous = co_await ctx.deps.messages.find_idempotency(key->id, *idempotency_key);
-        if (!previous) {
-            co_return error_response(from_internal(previous.error(), rid), rid);
-        }
-        if (*previous) {
-            if ((*previous)->request_hash_hex != request_hash) {
-                co_return error_response(errors::idempotency_mismatch(
-                                             "Idempotency-Key: already used with a different request"),
-                                         rid);
-            }
-            co_return json_response(200, (*previous)->response_body);
-        }
     }
 
     const std::string id = crypto::uuid_v7_hex(ctx.deps.clock.now());

@@ -16,8 +16,6 @@
 #include <wagate/pg/pool.hpp>
 #include <wagate/pg/statement.hpp>
 
-#include "store/idempotency_sql.hpp"
-
 namespace wagate::store {
 namespace asio = boost::asio;
 
@@ -53,6 +51,11 @@ constexpr pg::Statement kAcceptBatch{
     "  SELECT id, phone_number_id, now(), now() + make_interval(hours => $13::int) FROM accepted) "
     "SELECT replace(id::text, '-', '') FROM m",
     std::chrono::milliseconds(10'000)};
+
+constexpr pg::Statement kFindIdempotency{
+    "idempotency_find",
+    "SELECT encode(request_hash, 'hex'), response FROM idempotency_keys "
+    "WHERE api_key_id = $1::uuid AND key = $2"};
 
 using Completion = asio::any_completion_handler<void(Result<AcceptResult>)>;
 

@@ -3,8 +3,6 @@
 #include <wagate/pg/pool.hpp>
 #include <wagate/pg/statement.hpp>
 
-#include "store/idempotency_sql.hpp"
-
 namespace wagate::store {
 namespace asio = boost::asio;
 
@@ -64,19 +62,6 @@ asio::awaitable<Result<std::optional<StoredMessage>>> MessageStore::get_outbound
                                          statuses->get_optional(i, 2)});
     }
     co_return std::optional<StoredMessage>(std::move(m));
-}
-
-asio::awaitable<Result<std::optional<IdempotencyRecord>>> MessageStore::find_idempotency(
-    const std::string& api_key_id, const std::string& key) {
-    auto rows = co_await pool_.execute(kFindIdempotency, pg::Params{}.add(api_key_id).add(key));
-    if (!rows) {
-        co_return rows.error();
-    }
-    if (rows->size() == 0) {
-        co_return std::optional<IdempotencyRecord>{};
-    }
-    co_return std::optional<IdempotencyRecord>(
-        IdempotencyRecord{std::string(rows->get(0, 0)), std::string(rows->get(0, 1))});
 }
 
 asio::awaitable<Result<std::int64_t>> MessageStore::expire_idempotency(std::chrono::hours retention) {

@@ -92,19 +92,12 @@ struct StoredMessage {
     std::vector<StatusEvent> statuses;
 };
 
-struct IdempotencyRecord {
-    std::string request_hash_hex;
-    std::string response_body;
-};
-
-/// Reads of messages and idempotency keys. Thread-safe.
+/// Reads of messages, and expiry of idempotency keys. Thread-safe.
 class MessageStore {
 public:
     explicit MessageStore(pg::Pool& pool) : pool_(pool) {}
 
     boost::asio::awaitable<Result<std::optional<StoredMessage>>> get_outbound(const std::string& id_hex);
-    boost::asio::awaitable<Result<std::optional<IdempotencyRecord>>> find_idempotency(
-        const std::string& api_key_id, const std::string& key);
     /// Deletes idempotency keys older than `retention`; returns how many.
     boost::asio::awaitable<Result<std::int64_t>> expire_idempotency(std::chrono::hours retention);
 
