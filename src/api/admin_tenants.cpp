@@ -2,6 +2,7 @@
 #include <wagate/crypto/random.hpp>
 #include <wagate/store/tenant_store.hpp>
 
+#include "api/admin_routes.hpp"
 #include "api/handlers.hpp"
 #include "api/json_fields.hpp"
 #include "api/responses.hpp"
@@ -59,20 +60,6 @@ bool is_http_url(std::string_view url) {
     const std::size_t host_start = url.find("://") + 3;
     return scheme && url.size() > host_start && url[host_start] != '/' &&
            url.find_first_of(" \t\r\n") == std::string_view::npos;
-}
-
-/// Wraps an admin handler with the admin-token check.
-http::Handler admin(HandlerContext& ctx,
-                    asio::awaitable<Response> (*handler)(HandlerContext&, Request&, const PathParams&)) {
-    // A coroutine lambda: the closure (owned by the router) outlives every call, and it holds a
-    // pointer rather than a reference capture.
-    return [context = &ctx, handler](Request& request, const PathParams& params) -> asio::awaitable<Response> {
-        if (!admin_authorized(request, context->settings.admin_token)) {
-            co_return error_response(errors::unauthenticated("Authorization: admin token required"),
-                                     request.request_id);
-        }
-        co_return co_await handler(*context, request, params);
-    };
 }
 
 asio::awaitable<Response> put_business(HandlerContext& ctx, Request& request, const PathParams& params) {
@@ -232,15 +219,27 @@ asio::awaitable<Response> revoke_api_key(HandlerContext& ctx, Request& request, 
 
 }  // namespace
 
+http::Handler admin_only(HandlerContext& ctx, AdminHandler handler) {
+    // A coroutine lambda: the closure (owned by the router) outlives every call, and it holds a
+    // pointer rather than a reference capture.
+    return [context = &ctx, handler](Request& request, const PathParams& params) -> asio::awaitable<Response> {
+        if (!admin_authorized(request, context->settings.admin_token)) {
+            co_return error_response(errors::unauthenticated("Authorization: admin token required"),
+                                     request.request_id);
+        }
+        co_return co_await handler(*context, request, params);
+    };
+}
+
 void register_admin_tenant_routes(HandlerContext& ctx, http::Router& router) {
     const std::size_t limit = ctx.settings.max_admin_body_bytes;
-    router.add("PUT", "/admin/v1/businesses/{business_id}", limit, admin(ctx, put_business));
-    router.add("GET", "/admin/v1/businesses/{business_id}", 0, admin(ctx, get_business));
-    router.add("PUT", "/admin/v1/phone-numbers/{phone_number_id}", limit, admin(ctx, put_phone_number));
-    router.add("GET", "/admin/v1/phone-numbers/{phone_number_id}", 0, admin(ctx, get_phone_number));
-    router.add("POST", "/admin/v1/api-keys", limit, admin(ctx, create_api_key));
-    router.add("GET", "/admin/v1/api-keys", 0, admin(ctx, list_api_keys));
-    router.add("DELETE", "/admin/v1/api-keys/{id}", 0, admin(ctx, revoke_api_key));
+    router.add("PUT", "/admin/v1/businesses/{business_id}", limit, admin_only(ctx, put_business));
+    router.add("GET", "/admin/v1/businesses/{business_id}", 0, admin_only(ctx, get_business));
+    router.add("PUT", "/admin/v1/phone-numbers/{phone_number_id}", limit, admin_only(ctx, put_phone_number));
+    router.add("GET", "/admin/v1/phone-numbers/{phone_number_id}", 0, admin_only(ctx, get_phone_number));
+    router.add("POST", "/admin/v1/api-keys", limit, admin_only(ctx, create_api_key));
+    router.add("GET", "/admin/v1/api-keys", 0, admin_only(ctx, list_api_keys));
+    router.add("DELETE", "/admin/v1/api-keys/{id}", 0, admin_only(ctx, revoke_api_key));
 }
 
 }  // namespace wagate::api

@@ -67,6 +67,7 @@ void Api::register_routes(http::Router& public_routes, http::Router& admin_route
     public_routes.add("GET", "/readyz", 0,
                       [self = &impl](Request& r, const PathParams&) { return self->readyz(r); });
     register_admin_tenant_routes(impl.ctx, admin_routes);
+    register_admin_contact_routes(impl.ctx, admin_routes);
 }
 
 }  // namespace wagate::api

@@ -24,4 +24,7 @@ boost::asio::awaitable<http::Response> read_message(HandlerContext& ctx, http::R
 /// Registers /admin/v1 tenancy routes (businesses, phone numbers, API keys).
 void register_admin_tenant_routes(HandlerContext& ctx, http::Router& router);
 
+/// Registers /admin/v1/contacts routes (consent, identity acknowledgement, window state).
+void register_admin_contact_routes(HandlerContext& ctx, http::Router& router);
+
 }  // namespace wagate::api

@@ -1,6 +1,7 @@
 #include "api/json_fields.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 #include <wagate/domain/send_request.hpp>
 
@@ -101,6 +102,30 @@ std::optional<double> JsonFields::positive_number(const char* key) {
         return std::nullopt;
     }
     return v->get<double>();
+}
+
+std::optional<std::int64_t> JsonFields::integer(const char* key, std::int64_t min, std::int64_t max) {
+    const auto* v = find(key, false);
+    if (!v) {
+        return std::nullopt;
+    }
+    std::optional<std::int64_t> value;
+    if (v->is_number_integer()) {
+        value = v->get<std::int64_t>();
+    } else if (v->is_string()) {
+        const auto& text = v->get_ref<const std::string&>();
+        std::int64_t parsed = 0;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+        if (ec == std::errc{} && end == text.data() + text.size() && !text.empty()) {
+            value = parsed;
+        }
+    }
+    if (!value || *value < min || *value > max) {
+        fail(errors::invalid_value(std::string(key) + ": a whole number from " + std::to_string(min) +
+                                   " to " + std::to_string(max)));
+        return std::nullopt;
+    }
+    return value;
 }
 
 std::optional<std::vector<std::string>> JsonFields::string_array(const char* key, std::size_t max_items,

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -23,6 +24,9 @@ public:
     std::optional<std::string> one_of(const char* key, std::initializer_list<std::string_view> values);
     std::optional<bool> boolean(const char* key);
     std::optional<double> positive_number(const char* key);
+    /// A whole number in [min, max], given as a JSON integer or a string of digits (Meta writes
+    /// timestamps as strings).
+    std::optional<std::int64_t> integer(const char* key, std::int64_t min, std::int64_t max);
     std::optional<std::vector<std::string>> string_array(const char* key, std::size_t max_items,
                                                          bool required = false);
 

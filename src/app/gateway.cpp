@@ -18,6 +18,7 @@
 #include <wagate/http/server.hpp>
 #include <wagate/pg/migrator.hpp>
 #include <wagate/pg/pool.hpp>
+#include <wagate/store/contact_store.hpp>
 #include <wagate/store/message_store.hpp>
 #include <wagate/store/tenant_store.hpp>
 
@@ -56,6 +57,7 @@ struct Gateway::Impl {
     asio::executor_work_guard<asio::io_context::executor_type> work;
     std::unique_ptr<pg::Pool> pool;
     std::unique_ptr<store::TenantStore> tenants;
+    std::unique_ptr<store::ContactStore> contacts;
     std::unique_ptr<store::MessageStore> messages;
     std::unique_ptr<store::AcceptWriter> writer;
     std::unique_ptr<api::Api> api;
@@ -128,6 +130,7 @@ Result<void> Gateway::start() {
     pool_settings.size = static_cast<std::size_t>(c.db_pool);
     s.pool = std::make_unique<pg::Pool>(s.ioc.get_executor(), pool_settings);
     s.tenants = std::make_unique<store::TenantStore>(*s.pool);
+    s.contacts = std::make_unique<store::ContactStore>(*s.pool);
     s.messages = std::make_unique<store::MessageStore>(*s.pool);
     store::AcceptWriterSettings writer_settings;
     writer_settings.max_batch = static_cast<std::size_t>(c.commit_batch_max);
@@ -141,7 +144,7 @@ Result<void> Gateway::start() {
     api_settings.auth_cache_ttl = milliseconds(c.auth_cache_ttl_ms);
     api_settings.admin_token = c.admin_token;
     s.api = std::make_unique<api::Api>(
-        api_settings, api::ApiDependencies{*s.pool, *s.tenants, *s.messages, *s.writer, *s.clock});
+        api_settings, api::ApiDependencies{*s.pool, *s.tenants, *s.contacts, *s.messages, *s.writer, *s.clock});
     s.api->set_schema_ready(schema_ready);
     const bool separate_admin = !c.admin_listen.empty();
     s.api->register_routes(s.public_routes, separate_admin ? s.admin_routes : s.public_routes);

@@ -16,6 +16,7 @@ class Pool;
 }
 namespace wagate::store {
 class TenantStore;
+class ContactStore;
 class MessageStore;
 class AcceptWriter;
 }  // namespace wagate::store
@@ -36,6 +37,7 @@ struct ApiSettings {
 struct ApiDependencies {
     pg::Pool& pool;
     store::TenantStore& tenants;
+    store::ContactStore& contacts;
     store::MessageStore& messages;
     store::AcceptWriter& writer;
     const Clock& clock;
