@@ -24,6 +24,9 @@ boost::asio::awaitable<http::Response> read_message(HandlerContext& ctx, http::R
 /// Registers /admin/v1 tenancy routes (businesses, phone numbers, API keys).
 void register_admin_tenant_routes(HandlerContext& ctx, http::Router& router);
 
+/// Registers /admin/v1/templates routes (upsert in Meta's definition format, list, delete).
+void register_admin_template_routes(HandlerContext& ctx, http::Router& router);
+
 /// Registers /admin/v1/contacts routes (consent, identity acknowledgement, window state).
 void register_admin_contact_routes(HandlerContext& ctx, http::Router& router);
 

@@ -20,6 +20,7 @@
 #include <wagate/pg/pool.hpp>
 #include <wagate/store/contact_store.hpp>
 #include <wagate/store/message_store.hpp>
+#include <wagate/store/template_store.hpp>
 #include <wagate/store/tenant_store.hpp>
 
 namespace wagate::app {
@@ -58,6 +59,7 @@ struct Gateway::Impl {
     std::unique_ptr<pg::Pool> pool;
     std::unique_ptr<store::TenantStore> tenants;
     std::unique_ptr<store::ContactStore> contacts;
+    std::unique_ptr<store::TemplateStore> templates;
     std::unique_ptr<store::MessageStore> messages;
     std::unique_ptr<store::AcceptWriter> writer;
     std::unique_ptr<api::Api> api;
@@ -131,6 +133,7 @@ Result<void> Gateway::start() {
     s.pool = std::make_unique<pg::Pool>(s.ioc.get_executor(), pool_settings);
     s.tenants = std::make_unique<store::TenantStore>(*s.pool);
     s.contacts = std::make_unique<store::ContactStore>(*s.pool);
+    s.templates = std::make_unique<store::TemplateStore>(*s.pool);
     s.messages = std::make_unique<store::MessageStore>(*s.pool);
     store::AcceptWriterSettings writer_settings;
     writer_settings.max_batch = static_cast<std::size_t>(c.commit_batch_max);
@@ -144,7 +147,7 @@ Result<void> Gateway::start() {
     api_settings.auth_cache_ttl = milliseconds(c.auth_cache_ttl_ms);
     api_settings.admin_token = c.admin_token;
     s.api = std::make_unique<api::Api>(
-        api_settings, api::ApiDependencies{*s.pool, *s.tenants, *s.contacts, *s.messages, *s.writer, *s.clock});
+        api_settings, api::ApiDependencies{*s.pool, *s.tenants, *s.contacts, *s.templates, *s.messages, *s.writer, *s.clock});
     s.api->set_schema_ready(schema_ready);
     const bool separate_admin = !c.admin_listen.empty();
     s.api->register_routes(s.public_routes, separate_admin ? s.admin_routes : s.public_routes);

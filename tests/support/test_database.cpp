@@ -104,7 +104,7 @@ const std::string& test_database_url() { return environment()->url(); }
 std::string sql(const std::string& statement) { return exec(test_database_url(), statement); }
 
 void reset_database() {
-    sql("TRUNCATE wagate.contact_consent_events, wagate.contacts, wagate.idempotency_keys, wagate.relay_queue, wagate.message_statuses, "
+    sql("TRUNCATE wagate.templates, wagate.contact_consent_events, wagate.contacts, wagate.idempotency_keys, wagate.relay_queue, wagate.message_statuses, "
         "wagate.messages, wagate.api_key_scopes, wagate.api_keys, wagate.phone_numbers, "
         "wagate.businesses RESTART IDENTITY CASCADE");
 }

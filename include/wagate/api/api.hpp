@@ -17,6 +17,7 @@ class Pool;
 namespace wagate::store {
 class TenantStore;
 class ContactStore;
+class TemplateStore;
 class MessageStore;
 class AcceptWriter;
 }  // namespace wagate::store
@@ -38,6 +39,7 @@ struct ApiDependencies {
     pg::Pool& pool;
     store::TenantStore& tenants;
     store::ContactStore& contacts;
+    store::TemplateStore& templates;
     store::MessageStore& messages;
     store::AcceptWriter& writer;
     const Clock& clock;
