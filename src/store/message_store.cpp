@@ -3,6 +3,8 @@
 #include <wagate/pg/pool.hpp>
 #include <wagate/pg/statement.hpp>
 
+#include "store/sql_text.hpp"
+
 namespace wagate::store {
 namespace asio = boost::asio;
 
@@ -11,7 +13,7 @@ namespace {
 constexpr pg::Statement kGetOutbound{
     "message_get",
     "SELECT phone_number_id, kind, type, wa_id, status, wamid, "
-    "  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
+    "  " WAGATE_SQL_RFC3339("created_at") ", "
     "  biz_opaque_callback_data, errors::text, pricing::text, conversation::text "
     "FROM messages WHERE id = $1::uuid"};
 

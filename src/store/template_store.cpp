@@ -3,6 +3,8 @@
 #include <wagate/pg/pool.hpp>
 #include <wagate/pg/statement.hpp>
 
+#include "store/sql_text.hpp"
+
 namespace wagate::store {
 namespace asio = boost::asio;
 
@@ -10,7 +12,7 @@ namespace {
 
 #define WAGATE_TEMPLATE_COLUMNS                                                              \
     "waba_id, name, language, category, status, definition::text, "                         \
-    "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+    WAGATE_SQL_RFC3339("updated_at")
 
 constexpr pg::Statement kUpsert{
     "template_upsert",

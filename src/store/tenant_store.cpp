@@ -5,6 +5,8 @@
 #include <wagate/pg/pool.hpp>
 #include <wagate/pg/statement.hpp>
 
+#include "store/sql_text.hpp"
+
 namespace wagate::store {
 namespace asio = boost::asio;
 using pg::Params;
@@ -24,24 +26,22 @@ constexpr Statement kUpsertBusiness{
     "  upgrade_rule = COALESCE($4, b.upgrade_rule), auto_upgrade = COALESCE($5::boolean, b.auto_upgrade), "
     "  updated_at = now() "
     "RETURNING id, name, messaging_limit_tier, upgrade_rule, auto_upgrade, "
-    "  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-    "  to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"};
+    "  " WAGATE_SQL_RFC3339("created_at") ", "
+    "  " WAGATE_SQL_RFC3339("updated_at")};
 
 constexpr Statement kGetBusiness{
     "business_get",
     "SELECT id, name, messaging_limit_tier, upgrade_rule, auto_upgrade, "
-    "  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-    "  to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
+    "  " WAGATE_SQL_RFC3339("created_at") ", "
+    "  " WAGATE_SQL_RFC3339("updated_at") " "
     "FROM businesses WHERE id = $1"};
 
 #define WAGATE_PHONE_COLUMNS                                                                      \
     "id, business_id, waba_id, display_phone_number, throughput_mps, quality_rating, status, "   \
     "callback_url, require_opt_in, access_token <> '', callback_secret <> '', "                  \
-    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "              \
-    "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+    WAGATE_SQL_RFC3339("created_at") ", " WAGATE_SQL_RFC3339("updated_at")
 
-// The business must exist: on creation the FK reports it, on update the WHERE EXISTS makes the
-// statement a no-op that returns no row.
+// The business must exist: the foreign key rejects an unknown one, on creation and on update.
 constexpr Statement kUpsertPhone{
     "phone_upsert",
     "INSERT INTO phone_numbers AS p (id, business_id, waba_id, display_phone_number, access_token, "
@@ -68,15 +68,15 @@ constexpr Statement kCreateKey{
     "           RETURNING id, created_at), "
     "     s AS (INSERT INTO api_key_scopes (api_key_id, phone_number_id) "
     "           SELECT $1::uuid, unnest($4::text[])) "
-    "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM k"};
+    "SELECT " WAGATE_SQL_RFC3339("created_at") " FROM k"};
 
 constexpr Statement kListKeys{
     "api_key_list",
     "SELECT replace(k.id::text, '-', ''), k.name, "
     "  COALESCE(array_to_string(array_agg(s.phone_number_id ORDER BY s.phone_number_id) "
     "           FILTER (WHERE s.phone_number_id IS NOT NULL), ','), ''), "
-    "  to_char(k.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-    "  to_char(k.revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
+    "  " WAGATE_SQL_RFC3339("k.created_at") ", "
+    "  " WAGATE_SQL_RFC3339("k.revoked_at") " "
     "FROM api_keys k LEFT JOIN api_key_scopes s ON s.api_key_id = k.id "
     "GROUP BY k.id ORDER BY k.created_at, k.id"};
 
