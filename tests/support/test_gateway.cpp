@@ -37,23 +37,26 @@ void expect_2xx(const HttpResult& r, const std::string& what) {
         throw std::runtime_error(what + " failed: " + std::to_string(r.status) + " " + r.body);
     }
 }
-std::vector<std::pair<std::string, std::string>> admin_headers() {
-    return {{"Authorization", std::string("Bearer ") + kAdminToken}, {"Content-Type", "application/json"}};
-}
 }  // namespace
 
+HttpResult TestGateway::admin(const std::string& method, const std::string& path, const std::string& body,
+                              const std::string& token) const {
+    return client().request(method, path, body,
+                            {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}});
+}
+
 void TestGateway::put_business(const std::string& id, const std::string& body) {
-    expect_2xx(client().request("PUT", "/admin/v1/businesses/" + id, body, admin_headers()), "PUT business");
+    expect_2xx(admin("PUT", "/admin/v1/businesses/" + id, body), "PUT business");
 }
 
 void TestGateway::put_phone_number(const std::string& id, const std::string& business_id) {
     const std::string body = nlohmann::json{{"business_id", business_id}, {"access_token", "meta-token"}}.dump();
-    expect_2xx(client().request("PUT", "/admin/v1/phone-numbers/" + id, body, admin_headers()), "PUT phone number");
+    expect_2xx(admin("PUT", "/admin/v1/phone-numbers/" + id, body), "PUT phone number");
 }
 
 std::string TestGateway::create_key(const std::vector<std::string>& phone_number_ids) {
     const std::string body = nlohmann::json{{"name", "test"}, {"phone_number_ids", phone_number_ids}}.dump();
-    auto r = client().request("POST", "/admin/v1/api-keys", body, admin_headers());
+    auto r = admin("POST", "/admin/v1/api-keys", body);
     expect_2xx(r, "POST api-keys");
     return nlohmann::json::parse(r.body).at("key").get<std::string>();
 }

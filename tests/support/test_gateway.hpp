@@ -26,6 +26,10 @@ public:
     HttpClient client() const { return HttpClient(port()); }
     void stop() { gateway_->stop(); }
 
+    /// An admin API request with the given Bearer token (the configured admin token by default).
+    HttpResult admin(const std::string& method, const std::string& path, const std::string& body = {},
+                     const std::string& token = kAdminToken) const;
+
     /// Admin helpers; each asserts success and returns the created object's id or key.
     void put_business(const std::string& id, const std::string& body = "{}");
     void put_phone_number(const std::string& id, const std::string& business_id);

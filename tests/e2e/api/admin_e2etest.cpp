@@ -18,8 +18,7 @@ protected:
     }
     HttpResult admin(const std::string& method, const std::string& path, const std::string& body = {},
                      const std::string& token = kAdminToken) {
-        return gateway_->client().request(method, path, body,
-                                          {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}});
+        return gateway_->admin(method, path, body, token);
     }
     static std::string details(const HttpResult& r) { return json::parse(r.body)["error"]["error_data"]["details"]; }
 

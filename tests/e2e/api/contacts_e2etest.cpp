@@ -14,9 +14,7 @@ using nlohmann::json;
 class ContactsTest : public GatewayTest {
 protected:
     HttpResult admin(const std::string& method, const std::string& path, const std::string& body = {}) {
-        return gateway_->client().request(
-            method, path, body,
-            {{"Authorization", std::string("Bearer ") + kAdminToken}, {"Content-Type", "application/json"}});
+        return gateway_->admin(method, path, body);
     }
     static std::int64_t now_seconds() {
         return std::chrono::duration_cast<std::chrono::seconds>(

@@ -19,9 +19,7 @@ const std::string kOrderUpdate = R"({"category":"UTILITY","status":"APPROVED","c
 class TemplatesTest : public GatewayTest {
 protected:
     HttpResult admin(const std::string& method, const std::string& path, const std::string& body = {}) {
-        return gateway_->client().request(
-            method, path, body,
-            {{"Authorization", std::string("Bearer ") + kAdminToken}, {"Content-Type", "application/json"}});
+        return gateway_->admin(method, path, body);
     }
 };
 
