@@ -54,7 +54,12 @@ key=$(admin POST /admin/v1/api-keys '{"name":"demo","phone_number_ids":["1065403
 echo "API key (shown once): $key"
 
 echo
-echo "== 2. send a message exactly as to Meta's Cloud API"
+echo "== 2. the user writes to the business, which opens the 24-hour customer service window"
+echo "      (Meta's inbound webhook will do this; until webhook ingest lands, the admin API stands in)"
+admin PUT /admin/v1/contacts/106540352242922/15551234567 "{\"last_inbound_at\":$(date +%s)}"; echo
+
+echo
+echo "== 3. send a message exactly as to Meta's Cloud API"
 send_body='{"messaging_product":"whatsapp","to":"+15551234567","type":"text","text":{"body":"Hello from wagate"}}'
 echo "POST $base/v23.0/106540352242922/messages $send_body"
 answer=$(curl -sS "$base/v23.0/106540352242922/messages" -H "Authorization: Bearer $key" \
@@ -63,18 +68,23 @@ echo "$answer"
 id=$(echo "$answer" | json_field id)
 
 echo
-echo "== 3. an invalid message gets a precise Graph error"
+echo "== 4. an invalid message, and a free-form message to a user whose window is closed, get precise Graph errors"
 curl -sS "$base/v23.0/106540352242922/messages" -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
     -d '{"messaging_product":"whatsapp","to":"+15551234567","type":"text","text":{"body":""}}'; echo
+closed=$(curl -sS "$base/v23.0/106540352242922/messages" -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
+    -d '{"messaging_product":"whatsapp","to":"+15557654321","type":"text","text":{"body":"Hello?"}}')
+echo "$closed"
 
 echo
-echo "== 4. the message as stored (committed before the 200 above)"
+echo "== 5. the message as stored (committed before the 200 above), and the business's messaging limit"
 stored=$(curl -sS "$base/v1/messages/$id" -H "Authorization: Bearer $key")
 echo "$stored"
+admin GET /admin/v1/businesses/demo-business/limits; echo
 
 if [[ "$mode" == "--check" ]]; then
     [[ "$id" == wagate.* ]] || { echo "quickstart check: no message id"; exit 1; }
     echo "$stored" | grep -q '"status":"accepted"' || { echo "quickstart check: message not stored"; exit 1; }
+    echo "$closed" | grep -q '"code":131047' || { echo "quickstart check: the closed window was not enforced"; exit 1; }
     echo "quickstart check: ok"
     exit 0
 fi

@@ -74,6 +74,7 @@ asio::awaitable<Response> put_business(HandlerContext& ctx, Request& request, co
                                                                       "TIER_10K", "TIER_100K", "TIER_UNLIMITED"});
     changes.upgrade_rule = fields->one_of("upgrade_rule", {"meta-2025", "double-in-7d"});
     changes.auto_upgrade = fields->boolean("auto_upgrade");
+    changes.changed_at = ctx.deps.clock.now();
     if (fields->error()) {
         co_return error_response(*fields->error(), rid);
     }
@@ -113,6 +114,7 @@ asio::awaitable<Response> put_phone_number(HandlerContext& ctx, Request& request
         co_return error_response(fields.error(), rid);
     }
     store::PhoneNumberChanges c;
+    c.changed_at = ctx.deps.clock.now();
     c.business_id = fields->string("business_id", 64);
     c.waba_id = fields->string("waba_id", 64);
     c.display_phone_number = fields->string("display_phone_number", 32);

@@ -27,6 +27,9 @@ void register_admin_tenant_routes(HandlerContext& ctx, http::Router& router);
 /// Registers /admin/v1/templates routes (upsert in Meta's definition format, list, delete).
 void register_admin_template_routes(HandlerContext& ctx, http::Router& router);
 
+/// Registers the messaging-limit and history routes (policy §3, §4).
+void register_admin_limit_routes(HandlerContext& ctx, http::Router& router);
+
 /// Registers /admin/v1/contacts routes (consent, identity acknowledgement, window state).
 void register_admin_contact_routes(HandlerContext& ctx, http::Router& router);
 

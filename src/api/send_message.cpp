@@ -112,9 +112,6 @@ asio::awaitable<http::Response> send_message(HandlerContext& ctx, http::Request&
         co_return error_response(send.error(), rid);
     }
 
-    // Business rules (window, opt-in, templates, tiers) join the accept batch next
-    // (docs/adr/0003-policy-in-the-accept-batch.md); the accepted message is all this writes.
-
     // The key binds to the normalised request, so key order and JSON-encoded fields do not make
     // an honest retry look like a different request. Repeats are recognised by the writer, in
     // the same statement that would store the message.
@@ -127,8 +124,10 @@ asio::awaitable<http::Response> send_message(HandlerContext& ctx, http::Request&
     store::AcceptItem item;
     item.id = id;
     item.phone_number_id = *phone_number_id;
-    item.kind = send->kind == domain::RequestKind::kMarkRead ? "mark_read" : "message";
+    item.kind = send->kind;
     item.type = send->kind == domain::RequestKind::kMarkRead ? "read" : send->type;
+    item.template_name = std::move(send->template_name);
+    item.template_language = std::move(send->template_language);
     item.to_input = send->to_input;
     item.wa_id = send->wa_id;
     item.payload_json = std::move(send->payload_json);
@@ -138,13 +137,22 @@ asio::awaitable<http::Response> send_message(HandlerContext& ctx, http::Request&
     item.request_hash_hex = request_hash;
     item.response_body = success_body(*send, id);
 
+    // The writer applies the business rules (window, opt-in, identity, number status, pair
+    // backlog, template, messaging limit) to the state it reads in the same batch that stores
+    // the message: docs/adr/0003-policy-in-the-accept-batch.md.
     auto accepted = co_await ctx.deps.writer.accept(std::move(item));
     if (!accepted) {
         co_return error_response(from_internal(accepted.error(), rid), rid);
     }
-    if (accepted->outcome == store::AcceptOutcome::kIdempotencyMismatch) {
+    switch (accepted->outcome) {
+    case store::AcceptOutcome::kRejected:
+        co_return error_response(*accepted->rejection, rid);
+    case store::AcceptOutcome::kIdempotencyMismatch:
         co_return error_response(
             errors::idempotency_mismatch("Idempotency-Key: already used with a different request"), rid);
+    case store::AcceptOutcome::kStored:
+    case store::AcceptOutcome::kReplay:
+        break;
     }
     co_return json_response(200, std::move(accepted->response_body));
 }

@@ -79,6 +79,10 @@ const std::vector<Setting>& settings() {
         {"WAGATE_COMMIT_WRITERS", Kind::kInt, false, 1, 64, to(&Config::commit_writers)},
         {"WAGATE_SHUTDOWN_GRACE_MS", Kind::kInt, false, 0, 600'000, to(&Config::shutdown_grace_ms)},
         {"WAGATE_AUTO_MIGRATE", Kind::kBool, false, 0, 0, to(&Config::auto_migrate)},
+        {"WAGATE_UNKNOWN_TEMPLATES", Kind::kString, false, 0, 0, to(&Config::unknown_templates)},
+        {"WAGATE_PAIR_QUEUE_CAP", Kind::kInt, false, 0, 1'000'000, to(&Config::pair_queue_cap)},
+        {"WAGATE_MAINTENANCE_INTERVAL_MS", Kind::kInt, false, 0, 86'400'000,
+         to(&Config::maintenance_interval_ms)},
     };
     return table;
 }
@@ -162,6 +166,9 @@ void check_semantics(ConfigLoad& load, bool require_database) {
     }
     if (c.log_format != "json" && c.log_format != "text") {
         errors.push_back("WAGATE_LOG_FORMAT: must be json or text");
+    }
+    if (c.unknown_templates != "reject" && c.unknown_templates != "pass") {
+        errors.push_back("WAGATE_UNKNOWN_TEMPLATES: must be reject or pass");
     }
     if (!c.upstream_url.starts_with("https://") && !c.upstream_url.starts_with("http://")) {
         errors.push_back("WAGATE_UPSTREAM_URL: must start with https:// (or http:// for tests and the sandbox)");

@@ -19,6 +19,7 @@
 #include <wagate/pg/migrator.hpp>
 #include <wagate/pg/pool.hpp>
 #include <wagate/store/contact_store.hpp>
+#include <wagate/store/limit_store.hpp>
 #include <wagate/store/message_store.hpp>
 #include <wagate/store/template_store.hpp>
 #include <wagate/store/tenant_store.hpp>
@@ -61,6 +62,7 @@ struct Gateway::Impl {
     std::unique_ptr<store::ContactStore> contacts;
     std::unique_ptr<store::TemplateStore> templates;
     std::unique_ptr<store::MessageStore> messages;
+    std::unique_ptr<store::LimitStore> limits;
     std::unique_ptr<store::AcceptWriter> writer;
     std::unique_ptr<api::Api> api;
     http::Router public_routes;
@@ -95,6 +97,19 @@ struct Gateway::Impl {
             }
             timer.expires_after(std::chrono::hours(1));
             co_await timer.async_wait(asio::use_awaitable);
+        }
+    }
+
+    /// Tier reviews (auto-upgrades, flagged downgrades) every maintenance_interval_ms.
+    asio::awaitable<void> review_tiers_periodically() {
+        asio::steady_timer timer(ioc);
+        for (;;) {
+            timer.expires_after(milliseconds(config.maintenance_interval_ms));
+            co_await timer.async_wait(asio::use_awaitable);
+            auto reviewed = co_await limits->review_tiers(clock->now());
+            if (!reviewed) {
+                spdlog::warn("tier review failed: {}", reviewed.error().message);
+            }
         }
     }
 };
@@ -135,10 +150,14 @@ Result<void> Gateway::start() {
     s.contacts = std::make_unique<store::ContactStore>(*s.pool);
     s.templates = std::make_unique<store::TemplateStore>(*s.pool);
     s.messages = std::make_unique<store::MessageStore>(*s.pool);
+    s.limits = std::make_unique<store::LimitStore>(*s.pool);
     store::AcceptWriterSettings writer_settings;
     writer_settings.max_batch = static_cast<std::size_t>(c.commit_batch_max);
     writer_settings.max_writers = static_cast<std::size_t>(c.commit_writers);
-    s.writer = std::make_unique<store::AcceptWriter>(s.ioc.get_executor(), *s.pool, writer_settings);
+    writer_settings.statement_timeout = milliseconds(c.statement_timeout_ms);
+    writer_settings.admission.pass_unknown_templates = c.unknown_templates == "pass";
+    writer_settings.admission.pair_queue_cap = c.pair_queue_cap;
+    s.writer = std::make_unique<store::AcceptWriter>(s.ioc.get_executor(), *s.pool, writer_settings, *s.clock);
 
     api::ApiSettings api_settings;
     api_settings.validation.max_contacts = static_cast<std::size_t>(c.max_contacts);
@@ -147,7 +166,8 @@ Result<void> Gateway::start() {
     api_settings.auth_cache_ttl = milliseconds(c.auth_cache_ttl_ms);
     api_settings.admin_token = c.admin_token;
     s.api = std::make_unique<api::Api>(
-        api_settings, api::ApiDependencies{*s.pool, *s.tenants, *s.contacts, *s.templates, *s.messages, *s.writer, *s.clock});
+        api_settings, api::ApiDependencies{*s.pool, *s.tenants, *s.contacts, *s.templates, *s.messages, *s.limits,
+                                     *s.writer, *s.clock});
     s.api->set_schema_ready(schema_ready);
     const bool separate_admin = !c.admin_listen.empty();
     s.api->register_routes(s.public_routes, separate_admin ? s.admin_routes : s.public_routes);
@@ -165,12 +185,32 @@ Result<void> Gateway::start() {
         }
     }
     asio::co_spawn(s.ioc, s.expire_idempotency_keys(), asio::detached);
+    if (c.maintenance_interval_ms > 0) {
+        asio::co_spawn(s.ioc, s.review_tiers_periodically(), asio::detached);
+    }
     for (int i = 0; i < c.threads; ++i) {
         s.threads.emplace_back([&s] { s.ioc.run(); });
     }
     spdlog::info("wagate listening on {} (port {}){}", c.listen, s.server->port(),
                  separate_admin ? ", admin on " + c.admin_listen : "");
     return {};
+}
+
+Result<int> Gateway::run_maintenance() {
+    Impl& s = *impl_;
+    if (!s.limits) {
+        return Error{Errc::kInternal, "the gateway is not started"};
+    }
+    std::promise<Result<int>> done;
+    auto future = done.get_future();
+    asio::co_spawn(
+        s.ioc,
+        [](store::LimitStore* limits, const Clock* clock, std::promise<Result<int>>* out) -> asio::awaitable<void> {
+            auto reviewed = co_await limits->review_tiers(clock->now());
+            out->set_value(std::move(reviewed));
+        }(s.limits.get(), s.clock.get(), &done),
+        asio::detached);
+    return future.get();
 }
 
 unsigned short Gateway::port() const noexcept { return impl_->server ? impl_->server->port() : 0; }

@@ -1,6 +1,8 @@
 #include <wagate/store/message_store.hpp>
 
+#include <algorithm>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <unordered_set>
 #include <utility>
@@ -16,48 +18,21 @@
 #include <wagate/pg/pool.hpp>
 #include <wagate/pg/statement.hpp>
 
+#include "store/accept_statements.hpp"
+#include "store/template_cache.hpp"
+
 namespace wagate::store {
 namespace asio = boost::asio;
 
 namespace {
 
-// One statement per batch: claim idempotency keys (ON CONFLICT DO NOTHING, so a lost race is a
-// non-event rather than an aborted batch), then write message, status and queue row for every
-// input that either has no key or won its key. Returns the ids written; an input missing from
-// the result lost its key to an earlier request and is answered from that request's row.
-constexpr pg::Statement kAcceptBatch{
-    "accept_batch",
-    "WITH input AS ("
-    "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
-    "                       $7::text[], $8::text[], $9::uuid[], $10::text[], $11::text[], $12::text[])"
-    "    AS t(id, phone_number_id, kind, type, to_input, wa_id, payload, biz_opaque, api_key_id,"
-    "         idem_key, idem_hash, response)), "
-    "claimed AS ("
-    "  INSERT INTO idempotency_keys (api_key_id, key, request_hash, message_id, response)"
-    "  SELECT api_key_id, idem_key, decode(idem_hash, 'hex'), id, response FROM input"
-    "  WHERE idem_key IS NOT NULL ON CONFLICT DO NOTHING RETURNING message_id), "
-    "accepted AS ("
-    "  SELECT * FROM input WHERE idem_key IS NULL OR id IN (SELECT message_id FROM claimed)), "
-    "m AS ("
-    "  INSERT INTO messages (id, phone_number_id, kind, type, to_input, wa_id, payload,"
-    "                        biz_opaque_callback_data, api_key_id)"
-    "  SELECT id, phone_number_id, kind, type, to_input, wa_id, payload::jsonb, biz_opaque, api_key_id"
-    "  FROM accepted RETURNING id), "
-    "s AS ("
-    "  INSERT INTO message_statuses (message_id, status, occurred_at)"
-    "  SELECT id, 'accepted', now() FROM accepted), "
-    "q AS ("
-    "  INSERT INTO relay_queue (message_id, phone_number_id, due_at, expires_at)"
-    "  SELECT id, phone_number_id, now(), now() + make_interval(hours => $13::int) FROM accepted) "
-    "SELECT replace(id::text, '-', '') FROM m",
-    std::chrono::milliseconds(10'000)};
-
-constexpr pg::Statement kFindIdempotency{
-    "idempotency_find",
-    "SELECT encode(request_hash, 'hex'), response FROM idempotency_keys "
-    "WHERE api_key_id = $1::uuid AND key = $2"};
-
+using domain::admission::Budget;
+using domain::admission::Candidate;
+using domain::admission::RecipientState;
+using domain::admission::Request;
+using Budgets = std::map<std::string, Budget, std::less<>>;
 using Completion = asio::any_completion_handler<void(Result<AcceptResult>)>;
+namespace policy = domain::policy;
 
 struct Pending {
     AcceptItem item;
@@ -72,14 +47,71 @@ void complete(Pending& p, Result<AcceptResult> result) {
     });
 }
 
-pg::Params batch_params(const std::vector<Pending>& batch, std::chrono::hours ttl) {
-    pg::ArrayLiteral id, phone, kind, type, to_input, wa_id, payload, opaque, key_id, idem_key,
-        idem_hash, response;
+std::int64_t to_micros(policy::TimePoint t) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+policy::TimePoint from_micros(std::int64_t micros) {
+    return policy::TimePoint(std::chrono::duration_cast<policy::Duration>(std::chrono::microseconds(micros)));
+}
+
+bool is_template(const AcceptItem& item) {
+    return item.kind == domain::RequestKind::kMessage && item.type == "template";
+}
+
+/// What happens to one item of a batch once the state is read and the rules have run.
+enum class Fate {
+    kReplay,    // its key was claimed by an earlier, committed request: answered from that row
+    kRejected,  // a rule refused it
+    kDeferred,  // repeats the idempotency key of an earlier item of this batch: decided by the
+                // next batch, once the earlier item's outcome is committed
+    kInsert,    // admitted: written by the insert statement
+};
+
+struct Decision {
+    Fate fate = Fate::kInsert;
+    std::optional<AcceptResult> answer;     // kReplay, kRejected
+    std::optional<std::string> count_business;  // kInsert that takes a limit slot
+};
+
+/// A business whose lock this batch holds: its counter after expiry, and the cutoff expired to.
+struct LockedBudget {
+    std::int64_t base_used = 0;
+    std::int64_t cutoff_micros = 0;
+};
+
+pg::Params state_params(const std::vector<Pending>& batch, std::int64_t cutoff_micros, bool locked,
+                        bool count_queued) {
+    pg::ArrayLiteral phone, wa_id, template_name, template_language, key_id, idem_key;
     for (const auto& p : batch) {
         const AcceptItem& i = p.item;
+        phone.add(i.phone_number_id);
+        wa_id.add(i.kind == domain::RequestKind::kMessage ? i.wa_id : std::string());
+        template_name.add(is_template(i) ? std::optional<std::string>(i.template_name) : std::nullopt);
+        template_language.add(is_template(i) ? std::optional<std::string>(i.template_language) : std::nullopt);
+        key_id.add(i.api_key_id);
+        idem_key.add(i.idempotency_key);
+    }
+    pg::Params params;
+    params.add(phone.str()).add(wa_id.str()).add(template_name.str()).add(template_language.str());
+    params.add(cutoff_micros).add(locked).add(count_queued);
+    params.add(key_id.str()).add(idem_key.str());
+    return params;
+}
+
+pg::Params insert_params(const std::vector<Pending>& batch, const std::vector<Decision>& decisions,
+                         std::chrono::hours ttl, std::int64_t now_micros,
+                         const std::map<std::string, LockedBudget, std::less<>>& locked) {
+    pg::ArrayLiteral id, phone, kind, type, to_input, wa_id, payload, opaque, key_id, idem_key,
+        idem_hash, response, count_business;
+    for (std::size_t n = 0; n < batch.size(); ++n) {
+        if (decisions[n].fate != Fate::kInsert) {
+            continue;
+        }
+        const AcceptItem& i = batch[n].item;
         id.add(i.id);
         phone.add(i.phone_number_id);
-        kind.add(i.kind);
+        kind.add(std::string_view(i.kind == domain::RequestKind::kMarkRead ? "mark_read" : "message"));
         type.add(i.type);
         to_input.add(i.to_input);
         wa_id.add(i.wa_id);
@@ -89,14 +121,29 @@ pg::Params batch_params(const std::vector<Pending>& batch, std::chrono::hours tt
         idem_key.add(i.idempotency_key);
         idem_hash.add(i.request_hash_hex);
         response.add(i.response_body);
+        count_business.add(decisions[n].count_business);
+    }
+    pg::ArrayLiteral business, base_used, through;
+    for (const auto& [business_id, budget] : locked) {
+        business.add(business_id);
+        base_used.add(std::to_string(budget.base_used));
+        through.add(std::to_string(budget.cutoff_micros));
     }
     pg::Params params;
     for (auto* a : {&id, &phone, &kind, &type, &to_input, &wa_id, &payload, &opaque, &key_id,
-                    &idem_key, &idem_hash, &response}) {
+                    &idem_key, &idem_hash, &response, &count_business}) {
         params.add(a->str());
     }
-    params.add(static_cast<std::int64_t>(ttl.count()));
+    params.add(static_cast<std::int64_t>(ttl.count())).add(now_micros);
+    params.add(business.str()).add(base_used.str()).add(through.str());
     return params;
+}
+
+std::optional<policy::TimePoint> optional_time(const pg::Rows& rows, int row, int col) {
+    if (rows.is_null(row, col)) {
+        return std::nullopt;
+    }
+    return from_micros(rows.get_int64(row, col));
 }
 
 }  // namespace
@@ -105,13 +152,15 @@ struct AcceptWriter::Impl : std::enable_shared_from_this<AcceptWriter::Impl> {
     asio::any_io_executor executor;
     pg::Pool& pool;
     AcceptWriterSettings settings;
+    const Clock& clock;
+    TemplateCache templates;
 
     std::mutex mutex;  // guards queue and writers; never held across co_await
     std::deque<Pending> queue;
     std::size_t writers = 0;
 
-    Impl(asio::any_io_executor ex, pg::Pool& p, AcceptWriterSettings s)
-        : executor(ex), pool(p), settings(s) {}
+    Impl(asio::any_io_executor ex, pg::Pool& p, AcceptWriterSettings s, const Clock& c)
+        : executor(ex), pool(p), settings(s), clock(c) {}
 
     void submit(Pending pending) {
         std::vector<std::vector<Pending>> batches;
@@ -165,69 +214,236 @@ struct AcceptWriter::Impl : std::enable_shared_from_this<AcceptWriter::Impl> {
             }
             co_return;
         }
-        auto rows = co_await (*lease)->execute(kAcceptBatch, batch_params(batch, settings.message_ttl));
-        if (!rows) {
-            const Errc code = rows.error().code;
-            const bool whole_batch_condition = code == Errc::kDbUnavailable || code == Errc::kTimeout;
-            if (batch.size() > 1 && !whole_batch_condition) {
-                // Isolate the item at fault: every other item still gets its own commit.
-                spdlog::warn("accept batch of {} failed ({}); retrying one by one", batch.size(),
-                             rows.error().message);
-                for (auto& p : batch) {
-                    std::vector<Pending> single;
-                    single.push_back(std::move(p));
-                    co_await write_single(**lease, std::move(single));
-                }
-                co_return;
-            }
+        auto written = co_await decide_and_store(**lease, batch);
+        if (written) {
+            co_return;
+        }
+        const Errc code = written.error().code;
+        const bool whole_batch_condition = code == Errc::kDbUnavailable || code == Errc::kTimeout;
+        if (batch.size() > 1 && !whole_batch_condition && !(*lease)->broken()) {
+            // Isolate the item at fault: every other item is still decided and committed alone.
+            spdlog::warn("accept batch of {} failed ({}); retrying one by one", batch.size(),
+                         written.error().message);
             for (auto& p : batch) {
-                complete(p, rows.error());
+                std::vector<Pending> single;
+                single.push_back(std::move(p));
+                auto alone = co_await decide_and_store(**lease, single);
+                if (!alone) {
+                    spdlog::error("accept of one request failed: {}", alone.error().message);
+                    complete(single.front(), alone.error());
+                }
             }
             co_return;
-        }
-        co_await finish(**lease, batch, *rows);
-    }
-
-    asio::awaitable<void> write_single(pg::Connection& connection, std::vector<Pending> single) {
-        auto rows = co_await connection.execute(kAcceptBatch, batch_params(single, settings.message_ttl));
-        if (!rows) {
-            spdlog::error("accept of one request failed: {}", rows.error().message);
-            complete(single.front(), rows.error());
-            co_return;
-        }
-        co_await finish(connection, single, *rows);
-    }
-
-    asio::awaitable<void> finish(pg::Connection& connection, std::vector<Pending>& batch,
-                                 const pg::Rows& written) {
-        std::unordered_set<std::string_view> stored;
-        for (int i = 0; i < written.size(); ++i) {
-            stored.insert(written.get(i, 0));
         }
         for (auto& p : batch) {
-            if (stored.contains(p.item.id)) {
-                complete(p, AcceptResult{AcceptOutcome::kStored, p.item.response_body});
+            complete(p, written.error());
+        }
+    }
+
+    /// Decides and writes one batch, completing every item, or returns the error that kept the
+    /// batch from committing (nothing of it was written, and no item was completed).
+    asio::awaitable<Result<void>> decide_and_store(pg::Connection& connection, std::vector<Pending>& batch) {
+        // One "now" for the whole batch, at the database's resolution.
+        const std::int64_t now_micros = to_micros(clock.now());
+        const policy::TimePoint now = from_micros(now_micros);
+        const bool locks = std::any_of(batch.begin(), batch.end(), [](const Pending& p) { return is_template(p.item); });
+
+        if (locks) {
+            auto begun = co_await connection.execute_simple("BEGIN", settings.statement_timeout);
+            if (!begun) {
+                co_return begun.error();
+            }
+        }
+        auto stored = co_await decide_and_insert(connection, batch, now, locks);
+        if (locks && stored) {
+            auto committed = co_await connection.execute_simple("COMMIT", settings.statement_timeout);
+            if (!committed) {
+                stored = committed.error();
+            }
+        }
+        if (!stored) {
+            if (locks && !connection.broken()) {
+                auto rolled_back = co_await connection.execute_simple("ROLLBACK", settings.statement_timeout);
+                if (!rolled_back) {
+                    spdlog::warn("rollback of a failed accept batch failed: {}", rolled_back.error().message);
+                }
+            }
+            co_return stored.error();
+        }
+        co_await answer(connection, batch, *stored);
+        co_return Result<void>{};
+    }
+
+    struct Stored {
+        std::vector<Decision> decisions;
+        std::unordered_set<std::string> written_ids;
+    };
+
+    asio::awaitable<Result<Stored>> decide_and_insert(pg::Connection& connection, std::vector<Pending>& batch,
+                                                      policy::TimePoint now, bool locks) {
+        const std::int64_t now_micros = to_micros(now);
+        if (locks) {
+            pg::ArrayLiteral phones;
+            for (const auto& p : batch) {
+                phones.add(p.item.phone_number_id);
+            }
+            auto locked = co_await connection.execute(accept_sql::kLockBusinesses, pg::Params{}.add(phones.str()));
+            if (!locked) {
+                co_return locked.error();
+            }
+        }
+        const std::int64_t cutoff_micros = to_micros(now - policy::kLimitWindow);
+        auto state = co_await connection.execute(
+            accept_sql::kState,
+            state_params(batch, cutoff_micros, locks, settings.admission.pair_queue_cap > 0));
+        if (!state) {
+            co_return state.error();
+        }
+        if (state->size() != static_cast<int>(batch.size())) {
+            co_return Error{Errc::kInternal, "accept state: one row per request expected"};
+        }
+
+        Stored stored;
+        std::map<std::string, LockedBudget, std::less<>> locked_budgets;
+        Budgets budgets;
+        std::vector<Request> requests(batch.size());
+        std::vector<RecipientState> states(batch.size());
+        std::vector<Candidate> candidates;
+        std::vector<std::size_t> candidate_items;
+        std::unordered_set<std::string> keys_in_batch;
+        stored.decisions.resize(batch.size());
+        for (std::size_t n = 0; n < batch.size(); ++n) {
+            const int row = static_cast<int>(n);
+            const AcceptItem& item = batch[n].item;
+            Decision& decision = stored.decisions[n];
+            if (item.idempotency_key) {
+                if (!state->is_null(row, accept_sql::kIdemHash)) {
+                    decision.fate = Fate::kReplay;
+                    decision.answer = state->get(row, accept_sql::kIdemHash) == item.request_hash_hex
+                        ? AcceptResult{AcceptOutcome::kReplay, std::string(state->get(row, accept_sql::kIdemResponse)), {}}
+                        : AcceptResult{AcceptOutcome::kIdempotencyMismatch, {}, {}};
+                    continue;
+                }
+                if (!keys_in_batch.insert(item.api_key_id + '\n' + *item.idempotency_key).second) {
+                    decision.fate = Fate::kDeferred;
+                    continue;
+                }
+            }
+            if (state->is_null(row, accept_sql::kBusinessId)) {
+                co_return Error{Errc::kInternal, "accept state: unknown phone number " + item.phone_number_id};
+            }
+            requests[n] = Request{item.kind, item.type, item.phone_number_id, item.wa_id, &item.payload_json,
+                                  item.template_name, item.template_language};
+            states[n] = read_state(*state, row, item);
+            if (locks && !state->is_null(row, accept_sql::kTier)) {
+                const std::string& business = states[n].business_id;
+                if (!budgets.contains(business)) {
+                    const auto tier = policy::parse_tier(state->get(row, accept_sql::kTier));
+                    if (!tier) {
+                        co_return Error{Errc::kInternal, "accept state: unknown tier of business " + business};
+                    }
+                    Budget budget{*tier, state->get_int64(row, accept_sql::kBudgetUsed),
+                                  optional_time(*state, row, accept_sql::kOldestCountedMicros)};
+                    locked_budgets[business] =
+                        LockedBudget{budget.used, state->get_int64(row, accept_sql::kCutoffMicros)};
+                    budgets.emplace(business, budget);
+                }
+            }
+            candidates.push_back(Candidate{&requests[n], &states[n]});
+            candidate_items.push_back(n);
+        }
+
+        auto verdicts = domain::admission::admit(candidates, budgets, settings.admission, now);
+        for (std::size_t c = 0; c < verdicts.size(); ++c) {
+            Decision& decision = stored.decisions[candidate_items[c]];
+            if (!verdicts[c]) {
+                decision.fate = Fate::kRejected;
+                decision.answer = AcceptResult{AcceptOutcome::kRejected, {}, verdicts[c].error()};
+            } else if (verdicts[c]->consumes_slot) {
+                decision.count_business = states[candidate_items[c]].business_id;
+            }
+        }
+
+        const bool any_insert = std::any_of(stored.decisions.begin(), stored.decisions.end(),
+                                            [](const Decision& d) { return d.fate == Fate::kInsert; });
+        if (!any_insert && locked_budgets.empty()) {
+            co_return stored;
+        }
+        auto written = co_await connection.execute(
+            accept_sql::kInsert,
+            insert_params(batch, stored.decisions, settings.message_ttl, now_micros, locked_budgets));
+        if (!written) {
+            co_return written.error();
+        }
+        for (int i = 0; i < written->size(); ++i) {
+            stored.written_ids.emplace(written->get(i, 0));
+        }
+        co_return stored;
+    }
+
+    RecipientState read_state(const pg::Rows& rows, int row, const AcceptItem& item) {
+        using namespace accept_sql;
+        RecipientState s;
+        s.business_id = std::string(rows.get(row, kBusinessId));
+        s.number_status = policy::parse_number_status(rows.get(row, kNumberStatus)).value_or(policy::NumberStatus::kConnected);
+        s.require_opt_in = rows.get_bool(row, kRequireOptIn);
+        s.last_inbound = optional_time(rows, row, kLastInboundMicros);
+        if (!rows.is_null(row, kOptedIn)) {
+            s.contact.opted_in = rows.get_bool(row, kOptedIn);
+            s.contact.opted_out = rows.get_bool(row, kOptedOut);
+            s.contact.identity_ack_required = rows.get_bool(row, kIdentityAckRequired);
+        }
+        s.queued_to_user = rows.get_int64(row, kQueuedToUser);
+        if (!rows.is_null(row, kTemplateDefinition)) {
+            s.template_definition = templates.get(rows.get(row, kWabaId), item.template_name, item.template_language,
+                                                  rows.get(row, kTemplateStatus), rows.get(row, kTemplateDefinition),
+                                                  rows.get_int64(row, kTemplateUpdatedMicros));
+        }
+        s.user_counted = !rows.is_null(row, kUserCounted) && rows.get_bool(row, kUserCounted);
+        return s;
+    }
+
+    /// Completes every item after the commit. An admitted item missing from the written ids lost
+    /// its idempotency key to a concurrent request (ON CONFLICT waited for it to commit) and is
+    /// answered from that request's row.
+    asio::awaitable<void> answer(pg::Connection& connection, std::vector<Pending>& batch, Stored& stored) {
+        for (std::size_t n = 0; n < batch.size(); ++n) {
+            Pending& p = batch[n];
+            Decision& decision = stored.decisions[n];
+            if (decision.answer) {
+                complete(p, std::move(*decision.answer));
                 continue;
             }
-            // Lost the idempotency key to a committed request (ON CONFLICT waited for it).
+            if (decision.fate == Fate::kDeferred) {
+                submit(std::move(p));
+                continue;
+            }
+            if (stored.written_ids.contains(p.item.id)) {
+                complete(p, AcceptResult{AcceptOutcome::kStored, p.item.response_body, {}});
+                continue;
+            }
+            if (!p.item.idempotency_key) {
+                complete(p, Error{Errc::kInternal, "an admitted request was not written"});
+                continue;
+            }
             auto found = co_await connection.execute(
-                kFindIdempotency, pg::Params{}.add(p.item.api_key_id).add(*p.item.idempotency_key));
+                accept_sql::kFindIdempotency, pg::Params{}.add(p.item.api_key_id).add(*p.item.idempotency_key));
             if (!found) {
                 complete(p, found.error());
             } else if (found->size() == 0) {
                 complete(p, Error{Errc::kInternal, "idempotency key vanished during accept"});
             } else if (found->get(0, 0) == p.item.request_hash_hex) {
-                complete(p, AcceptResult{AcceptOutcome::kReplay, std::string(found->get(0, 1))});
+                complete(p, AcceptResult{AcceptOutcome::kReplay, std::string(found->get(0, 1)), {}});
             } else {
-                complete(p, AcceptResult{AcceptOutcome::kIdempotencyMismatch, {}});
+                complete(p, AcceptResult{AcceptOutcome::kIdempotencyMismatch, {}, {}});
             }
         }
     }
 };
 
 AcceptWriter::AcceptWriter(asio::any_io_executor executor, pg::Pool& pool,
-                           AcceptWriterSettings settings)
-    : impl_(std::make_shared<Impl>(executor, pool, settings)) {}
+                           AcceptWriterSettings settings, const Clock& clock)
+    : impl_(std::make_shared<Impl>(executor, pool, settings, clock)) {}
 
 AcceptWriter::~AcceptWriter() = default;
 

@@ -14,20 +14,37 @@ using pg::Statement;
 
 namespace {
 
+std::int64_t micros(std::chrono::system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
 // Absent fields arrive as NULL and keep the current value (COALESCE), or the column default on
 // creation.
+// A change of tier is recorded in state_changes with the gateway clock's time ($6). `old` is the
+// row as this statement's snapshot saw it. (It cannot lock the row: the upsert modifies it in the
+// same command, and a row lock on a row the current command changed finds nothing.) Two admin
+// updates of one business at the same instant may therefore both record the same `from`.
 constexpr Statement kUpsertBusiness{
     "business_upsert",
-    "INSERT INTO businesses AS b (id, name, messaging_limit_tier, upgrade_rule, auto_upgrade) "
-    "VALUES ($1, COALESCE($2, ''), COALESCE($3, 'TIER_250'), COALESCE($4, 'meta-2025'), "
-    "        COALESCE($5::boolean, false)) "
-    "ON CONFLICT (id) DO UPDATE SET "
-    "  name = COALESCE($2, b.name), messaging_limit_tier = COALESCE($3, b.messaging_limit_tier), "
-    "  upgrade_rule = COALESCE($4, b.upgrade_rule), auto_upgrade = COALESCE($5::boolean, b.auto_upgrade), "
-    "  updated_at = now() "
-    "RETURNING id, name, messaging_limit_tier, upgrade_rule, auto_upgrade, "
+    "WITH old AS (SELECT messaging_limit_tier FROM businesses WHERE id = $1), "
+    "b AS ("
+    "  INSERT INTO businesses AS b (id, name, messaging_limit_tier, upgrade_rule, auto_upgrade) "
+    "  VALUES ($1, COALESCE($2, ''), COALESCE($3, 'TIER_250'), COALESCE($4, 'meta-2025'), "
+    "          COALESCE($5::boolean, false)) "
+    "  ON CONFLICT (id) DO UPDATE SET "
+    "    name = COALESCE($2, b.name), messaging_limit_tier = COALESCE($3, b.messaging_limit_tier), "
+    "    upgrade_rule = COALESCE($4, b.upgrade_rule), auto_upgrade = COALESCE($5::boolean, b.auto_upgrade), "
+    "    updated_at = now() "
+    "  RETURNING *), "
+    "h AS ("
+    "  INSERT INTO state_changes (subject_kind, subject_id, field, old_value, new_value, source, changed_at) "
+    "  SELECT 'business', b.id, 'messaging_limit_tier', old.messaging_limit_tier, b.messaging_limit_tier, "
+    "         'admin', " WAGATE_SQL_FROM_MICROS("$6") " "
+    "  FROM b LEFT JOIN old ON true "
+    "  WHERE old.messaging_limit_tier IS DISTINCT FROM b.messaging_limit_tier) "
+    "SELECT id, name, messaging_limit_tier, upgrade_rule, auto_upgrade, "
     "  " WAGATE_SQL_RFC3339("created_at") ", "
-    "  " WAGATE_SQL_RFC3339("updated_at")};
+    "  " WAGATE_SQL_RFC3339("updated_at") " FROM b"};
 
 constexpr Statement kGetBusiness{
     "business_get",
@@ -42,22 +59,40 @@ constexpr Statement kGetBusiness{
     WAGATE_SQL_RFC3339("created_at") ", " WAGATE_SQL_RFC3339("updated_at")
 
 // The business must exist: the foreign key rejects an unknown one, on creation and on update.
+// Changes of quality rating and status are recorded in state_changes with the gateway clock's
+// time ($12), which also stamps status_changed_at (a FLAGGED number's 7 days count from it).
+// `old` as in kUpsertBusiness. An update may leave out business_id: the row to insert then takes
+// the existing one, so NOT NULL holds until ON CONFLICT turns the insert into the update.
 constexpr Statement kUpsertPhone{
     "phone_upsert",
-    "INSERT INTO phone_numbers AS p (id, business_id, waba_id, display_phone_number, access_token, "
-    "  throughput_mps, quality_rating, status, callback_url, callback_secret, require_opt_in) "
-    "VALUES ($1, $2, COALESCE($3, ''), COALESCE($4, ''), COALESCE($5, ''), "
-    "  COALESCE($6::double precision, 80), COALESCE($7, 'UNKNOWN'), COALESCE($8, 'CONNECTED'), "
-    "  COALESCE($9, ''), COALESCE($10, ''), COALESCE($11::boolean, true)) "
-    "ON CONFLICT (id) DO UPDATE SET "
-    "  business_id = COALESCE($2, p.business_id), waba_id = COALESCE($3, p.waba_id), "
-    "  display_phone_number = COALESCE($4, p.display_phone_number), "
-    "  access_token = COALESCE($5, p.access_token), "
-    "  throughput_mps = COALESCE($6::double precision, p.throughput_mps), "
-    "  quality_rating = COALESCE($7, p.quality_rating), status = COALESCE($8, p.status), "
-    "  callback_url = COALESCE($9, p.callback_url), callback_secret = COALESCE($10, p.callback_secret), "
-    "  require_opt_in = COALESCE($11::boolean, p.require_opt_in), updated_at = now() "
-    "RETURNING " WAGATE_PHONE_COLUMNS};
+    "WITH old AS (SELECT business_id, quality_rating, status FROM phone_numbers WHERE id = $1), "
+    "p AS ("
+    "  INSERT INTO phone_numbers AS p (id, business_id, waba_id, display_phone_number, access_token, "
+    "    throughput_mps, quality_rating, status, callback_url, callback_secret, require_opt_in, "
+    "    status_changed_at) "
+    "  VALUES ($1, COALESCE($2, (SELECT business_id FROM old)), COALESCE($3, ''), COALESCE($4, ''), COALESCE($5, ''), "
+    "    COALESCE($6::double precision, 80), COALESCE($7, 'UNKNOWN'), COALESCE($8, 'CONNECTED'), "
+    "    COALESCE($9, ''), COALESCE($10, ''), COALESCE($11::boolean, true), " WAGATE_SQL_FROM_MICROS("$12") ") "
+    "  ON CONFLICT (id) DO UPDATE SET "
+    "    business_id = COALESCE($2, p.business_id), waba_id = COALESCE($3, p.waba_id), "
+    "    display_phone_number = COALESCE($4, p.display_phone_number), "
+    "    access_token = COALESCE($5, p.access_token), "
+    "    throughput_mps = COALESCE($6::double precision, p.throughput_mps), "
+    "    quality_rating = COALESCE($7, p.quality_rating), status = COALESCE($8, p.status), "
+    "    callback_url = COALESCE($9, p.callback_url), callback_secret = COALESCE($10, p.callback_secret), "
+    "    require_opt_in = COALESCE($11::boolean, p.require_opt_in), "
+    "    status_changed_at = CASE WHEN COALESCE($8, p.status) <> p.status "
+    "                        THEN " WAGATE_SQL_FROM_MICROS("$12") " ELSE p.status_changed_at END, "
+    "    updated_at = now() "
+    "  RETURNING *), "
+    "h AS ("
+    "  INSERT INTO state_changes (subject_kind, subject_id, field, old_value, new_value, source, changed_at) "
+    "  SELECT 'phone_number', p.id, c.field, c.old_value, c.new_value, 'admin', " WAGATE_SQL_FROM_MICROS("$12") " "
+    "  FROM p LEFT JOIN old ON true, "
+    "  LATERAL (VALUES ('quality_rating', old.quality_rating, p.quality_rating), "
+    "                  ('status', old.status, p.status)) AS c(field, old_value, new_value) "
+    "  WHERE c.old_value IS DISTINCT FROM c.new_value) "
+    "SELECT " WAGATE_PHONE_COLUMNS " FROM p"};
 
 constexpr Statement kGetPhone{"phone_get",
                               "SELECT " WAGATE_PHONE_COLUMNS " FROM phone_numbers WHERE id = $1"};
@@ -157,6 +192,7 @@ asio::awaitable<Result<Business>> TenantStore::upsert_business(const std::string
     Params p;
     p.add(id).add(c.name).add(c.messaging_limit_tier).add(c.upgrade_rule);
     add_opt(p, c.auto_upgrade);
+    p.add(micros(c.changed_at));
     auto rows = co_await pool_.execute(kUpsertBusiness, p);
     if (!rows) {
         co_return rows.error();
@@ -182,6 +218,7 @@ asio::awaitable<Result<PhoneNumber>> TenantStore::upsert_phone_number(const std:
     add_opt(p, c.throughput_mps);
     p.add(c.quality_rating).add(c.status).add(c.callback_url).add(c.callback_secret);
     add_opt(p, c.require_opt_in);
+    p.add(micros(c.changed_at));
     auto rows = co_await pool_.execute(kUpsertPhone, p);
     if (!rows) {
         // 23503 (foreign key) and 23502 (business_id NULL on creation) both mean: no such business.

@@ -104,9 +104,10 @@ const std::string& test_database_url() { return environment()->url(); }
 std::string sql(const std::string& statement) { return exec(test_database_url(), statement); }
 
 void reset_database() {
-    sql("TRUNCATE wagate.templates, wagate.contact_consent_events, wagate.contacts, wagate.idempotency_keys, wagate.relay_queue, wagate.message_statuses, "
-        "wagate.messages, wagate.api_key_scopes, wagate.api_keys, wagate.phone_numbers, "
-        "wagate.businesses RESTART IDENTITY CASCADE");
+    // Every table but the migrator's own, so a table added by a later migration is never missed.
+    sql("DO $$ BEGIN EXECUTE (SELECT 'TRUNCATE ' || string_agg(format('wagate.%I', tablename), ', ') || "
+        "' RESTART IDENTITY CASCADE' FROM pg_tables WHERE schemaname = 'wagate' "
+        "AND tablename <> 'schema_migrations'); END $$");
 }
 
 std::string create_scratch_database(const std::string& name) {

@@ -15,7 +15,7 @@ const std::string& test_database_url();
 /// Throws std::runtime_error on failure. Returns the first column of the first row, or empty.
 std::string sql(const std::string& statement);
 
-/// TRUNCATEs every wagate table (keeps the schema).
+/// TRUNCATEs every wagate table but the migrations record (keeps the schema).
 void reset_database();
 
 /// Creates a further empty database on the test server and returns its URI (migration tests).

@@ -21,9 +21,10 @@ app::Config TestGateway::base_config() {
     return c;
 }
 
-TestGateway::TestGateway(app::Config config) {
+TestGateway::TestGateway(app::Config config, std::shared_ptr<const Clock> clock) {
     spdlog::set_level(spdlog::level::warn);
-    gateway_ = std::make_unique<app::Gateway>(std::move(config));
+    gateway_ = clock ? std::make_unique<app::Gateway>(std::move(config), std::move(clock))
+                     : std::make_unique<app::Gateway>(std::move(config));
     if (auto started = gateway_->start(); !started) {
         throw std::runtime_error("test gateway did not start: " + started.error().message);
     }
@@ -61,14 +62,21 @@ std::string TestGateway::create_key(const std::vector<std::string>& phone_number
     return nlohmann::json::parse(r.body).at("key").get<std::string>();
 }
 
+void TestGateway::open_window(const std::string& phone_number_id, const std::string& wa_id,
+                              std::int64_t unix_seconds) {
+    const std::string body = nlohmann::json{{"last_inbound_at", unix_seconds}}.dump();
+    expect_2xx(admin("PUT", "/admin/v1/contacts/" + phone_number_id + "/" + wa_id, body), "PUT contact");
+}
+
 void GatewayTest::start(app::Config config) {
     WAGATE_REQUIRE_DATABASE();
     reset_database();
-    gateway_ = std::make_unique<TestGateway>(std::move(config));
+    gateway_ = std::make_unique<TestGateway>(std::move(config), clock_);
     gateway_->put_business("biz1");
     gateway_->put_phone_number("1001", "biz1");
     gateway_->put_phone_number("1002", "biz1");
     key_ = gateway_->create_key({"1001"});
+    gateway_->open_window("1001", kWindowUser, clock_->unix_seconds());
 }
 
 }  // namespace wagate::test

@@ -8,6 +8,7 @@
 #include <wagate/app/gateway.hpp>
 
 #include "support/http_client.hpp"
+#include "support/manual_clock.hpp"
 
 namespace wagate::test {
 
@@ -16,7 +17,8 @@ inline constexpr const char* kAdminToken = "test-admin-token-0123456789";
 /// A whole gateway on 127.0.0.1:0 over the test database, with an admin token set.
 class TestGateway {
 public:
-    explicit TestGateway(app::Config overrides = base_config());
+    /// Without a clock the gateway uses the system clock.
+    explicit TestGateway(app::Config overrides = base_config(), std::shared_ptr<const Clock> clock = nullptr);
     ~TestGateway();
 
     /// Defaults for tests: the test database, port 0, two threads, quiet logs.
@@ -25,6 +27,8 @@ public:
     unsigned short port() const { return gateway_->port(); }
     HttpClient client() const { return HttpClient(port()); }
     void stop() { gateway_->stop(); }
+    /// The periodic maintenance (tier reviews), once, now; returns how many businesses changed.
+    Result<int> run_maintenance() { return gateway_->run_maintenance(); }
 
     /// An admin API request with the given Bearer token (the configured admin token by default).
     HttpResult admin(const std::string& method, const std::string& path, const std::string& body = {},
@@ -34,18 +38,26 @@ public:
     void put_business(const std::string& id, const std::string& body = "{}");
     void put_phone_number(const std::string& id, const std::string& business_id);
     std::string create_key(const std::vector<std::string>& phone_number_ids);
+    /// Records an inbound message from `wa_id` to `phone_number_id` at `unix_seconds` (what the
+    /// webhook ingest will do), which opens the customer service window for 24 hours from then.
+    void open_window(const std::string& phone_number_id, const std::string& wa_id, std::int64_t unix_seconds);
 
 private:
     std::unique_ptr<app::Gateway> gateway_;
 };
 
-/// A fresh database and a gateway with business "biz1", phone numbers 1001 and 1002, and an API
-/// key (`key_`) scoped to 1001. Skips (or fails under WAGATE_REQUIRE_PG) without a database.
+/// A fresh database and a gateway on a ManualClock (`clock_`) with business "biz1", phone numbers
+/// 1001 and 1002, an API key (`key_`) scoped to 1001, and an open customer service window between
+/// 1001 and kWindowUser (the recipient of most send tests). Skips (or fails under
+/// WAGATE_REQUIRE_PG) without a database.
 class GatewayTest : public ::testing::Test {
 protected:
     void SetUp() override { start(TestGateway::base_config()); }
     void start(app::Config config);
 
+    static constexpr const char* kWindowUser = "15551234567";
+
+    std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>();
     std::unique_ptr<TestGateway> gateway_;
     std::string key_;
 };

@@ -19,6 +19,7 @@ class TenantStore;
 class ContactStore;
 class TemplateStore;
 class MessageStore;
+class LimitStore;
 class AcceptWriter;
 }  // namespace wagate::store
 
@@ -41,6 +42,7 @@ struct ApiDependencies {
     store::ContactStore& contacts;
     store::TemplateStore& templates;
     store::MessageStore& messages;
+    store::LimitStore& limits;
     store::AcceptWriter& writer;
     const Clock& clock;
 };

@@ -43,6 +43,11 @@ struct Config {
     int commit_writers = 2;
     int shutdown_grace_ms = 10'000;
     bool auto_migrate = true;
+
+    // Business rules (docs/policy.md).
+    std::string unknown_templates = "reject";  // "reject" (132001) or "pass" (to Meta unchecked)
+    int pair_queue_cap = 0;                    // messages queued to one user before 131056; 0 = off
+    int maintenance_interval_ms = 60'000;      // auto-upgrades and flagged downgrades; 0 = never
 };
 
 /// Environment variables as name → value (tests pass their own; `serve` passes environ).

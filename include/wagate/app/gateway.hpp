@@ -21,6 +21,11 @@ public:
     /// Errors: kDbUnavailable, kConflict (migrations), kInvalidArgument/kInternal (listen).
     Result<void> start();
 
+    /// Runs the periodic maintenance once, now, by the gateway's clock (tests drive it this way):
+    /// tier reviews (auto-upgrades, flagged downgrades). Blocks; returns how many businesses
+    /// changed. Errors: kDbUnavailable, kTimeout.
+    Result<int> run_maintenance();
+
     unsigned short port() const noexcept;
     /// The admin listener's port, or port() when the admin API shares the main listener.
     unsigned short admin_port() const noexcept;

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <wagate/domain/api_error.hpp>
 #include <wagate/domain/send_request.hpp>
@@ -213,6 +214,32 @@ std::optional<FlaggedDowngrade> flagged_downgrade(UpgradeRule rule,
                                                   Tier tier,
                                                   std::optional<TimePoint> flagged_since,
                                                   TimePoint now) noexcept;
+
+/// A number of the business that is FLAGGED, and since when.
+struct FlaggedNumber {
+    std::string phone_number_id;
+    TimePoint flagged_since;
+};
+
+/// What the periodic tier review knows about one business.
+struct TierReviewInput {
+    UpgradeRule rule = UpgradeRule::kMeta2025;
+    bool auto_upgrade = false;
+    UpgradeInput upgrade;  // upgrade.flagged is true when `flagged` is not empty
+    std::vector<FlaggedNumber> flagged;
+};
+
+/// What the review changes: numbers flagged for 7 days return to CONNECTED and the business
+/// loses one tier (double-in-7d; once per review however many numbers return); otherwise, with
+/// auto_upgrade, an eligible business moves up one tier. A downgrade and an upgrade never happen
+/// in the same review.
+struct TierReview {
+    std::optional<Tier> new_tier;         // set when the tier changes
+    std::string_view source;              // "flagged_downgrade" or "auto_upgrade" with new_tier
+    std::vector<std::string> reconnected;  // numbers to return to CONNECTED
+};
+
+TierReview review_tier(const TierReviewInput& in, TimePoint now);
 
 // §4 Quality and number status.
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,7 @@ struct BusinessChanges {
     std::optional<std::string> messaging_limit_tier;
     std::optional<std::string> upgrade_rule;
     std::optional<bool> auto_upgrade;
+    std::chrono::system_clock::time_point changed_at;  // the gateway clock's now, for the history
 };
 
 /// A phone number as shown to operators: the access token and callback secret are never read
@@ -61,6 +63,7 @@ struct PhoneNumberChanges {
     std::optional<std::string> callback_url;
     std::optional<std::string> callback_secret;
     std::optional<bool> require_opt_in;
+    std::chrono::system_clock::time_point changed_at;  // the gateway clock's now, for the history
 };
 
 struct ApiKeyInfo {

@@ -89,6 +89,13 @@ TEST_F(AdminTest, PhoneNumbersNeedAKnownBusinessAndNeverShowSecrets) {
     EXPECT_EQ(admin("PUT", "/admin/v1/phone-numbers/1001", R"({"callback_url":"ftp://x"})").status, 400);
     EXPECT_EQ(admin("PUT", "/admin/v1/phone-numbers/1001", R"({"throughput_mps":0})").status, 400);
     EXPECT_EQ(admin("GET", "/admin/v1/phone-numbers/2002").status, 404);
+    // An update may name only what changes; the rest, the business included, stays.
+    r = admin("PUT", "/admin/v1/phone-numbers/1001", R"({"status":"RESTRICTED"})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    p = json::parse(r.body);
+    EXPECT_EQ(p["status"], "RESTRICTED");
+    EXPECT_EQ(p["business_id"], "b1");
+    EXPECT_EQ(p["quality_rating"], "GREEN");
 }
 
 TEST_F(AdminTest, ApiKeysAreShownOnceListedAndRevoked) {

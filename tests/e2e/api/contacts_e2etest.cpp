@@ -21,7 +21,7 @@ protected:
                    std::chrono::system_clock::now().time_since_epoch())
             .count();
     }
-    const std::string contact_ = "/admin/v1/contacts/1001/15551234567";
+    const std::string contact_ = "/admin/v1/contacts/1001/15557654321";
 };
 
 TEST_F(ContactsTest, AnUnknownUserHasDefaultStateAndNoWindow) {
@@ -29,12 +29,12 @@ TEST_F(ContactsTest, AnUnknownUserHasDefaultStateAndNoWindow) {
     ASSERT_EQ(r.status, 200) << r.body;
     auto c = json::parse(r.body);
     EXPECT_EQ(c["phone_number_id"], "1001");
-    EXPECT_EQ(c["wa_id"], "15551234567");
+    EXPECT_EQ(c["wa_id"], "15557654321");
     EXPECT_EQ(c["opted_in"], false);
     EXPECT_EQ(c["identity_ack_required"], false);
     EXPECT_EQ(c["window"]["open"], false);
     EXPECT_TRUE(c["window"]["last_inbound_at"].is_null());
-    EXPECT_EQ(sql("SELECT count(*) FROM wagate.contacts"), "0");
+    EXPECT_EQ(sql("SELECT count(*) FROM wagate.contacts WHERE wa_id = '15557654321'"), "0");
 }
 
 TEST_F(ContactsTest, ConsentChangesAreRecordedWithTheirSource) {
@@ -64,9 +64,9 @@ TEST_F(ContactsTest, TheWindowFollowsTheLatestInboundAndNeverShrinks) {
     r = admin("PUT", contact_, R"({"last_inbound_at":)" + std::to_string(recent - 7200) + "}");
     c = json::parse(r.body);
     EXPECT_EQ(c["window"]["open"], true);
-    EXPECT_EQ(sql("SELECT extract(epoch FROM last_inbound_at)::bigint FROM wagate.contacts"), std::to_string(recent));
+    EXPECT_EQ(sql("SELECT extract(epoch FROM last_inbound_at)::bigint FROM wagate.contacts WHERE wa_id = '15557654321'"), std::to_string(recent));
 
-    const std::string other = "/admin/v1/contacts/1001/15557654321";
+    const std::string other = "/admin/v1/contacts/1001/15557654000";
     r = admin("PUT", other, R"({"last_inbound_at":)" + std::to_string(now_seconds() - 25 * 3600) + "}");
     c = json::parse(r.body);
     EXPECT_EQ(c["window"]["open"], false);
@@ -77,7 +77,7 @@ TEST_F(ContactsTest, IdentityChangesAreAcknowledged) {
     EXPECT_EQ(admin("POST", contact_ + "/identity-ack").status, 404);  // no such contact yet
     ASSERT_EQ(admin("PUT", contact_, R"({"opted_in":true})").status, 200);
     // Meta's identity-change report arrives with the webhook ingest; until then, set it directly.
-    sql("UPDATE wagate.contacts SET identity_ack_required = true");
+    sql("UPDATE wagate.contacts SET identity_ack_required = true WHERE wa_id = '15557654321'");
     EXPECT_EQ(json::parse(admin("GET", contact_).body)["identity_ack_required"], true);
     auto r = admin("POST", contact_ + "/identity-ack");
     ASSERT_EQ(r.status, 200) << r.body;
@@ -98,7 +98,7 @@ TEST_F(ContactsTest, BadInputIs400AndChangesNothing) {
         {contact_, R"({"source":42,"opted_in":true})", 400, "source:"},
         {contact_, R"({"window":{}})", 400, "window:"},
         {"/admin/v1/contacts/1001/12ab", R"({"opted_in":true})", 400, "wa_id:"},
-        {"/admin/v1/contacts/9999/15551234567", R"({"opted_in":true})", 404, "phone_number_id:"},
+        {"/admin/v1/contacts/9999/15557654321", R"({"opted_in":true})", 404, "phone_number_id:"},
     };
     for (const auto& c : cases) {
         auto r = admin("PUT", c.path, c.body);
@@ -106,7 +106,7 @@ TEST_F(ContactsTest, BadInputIs400AndChangesNothing) {
         const std::string details = json::parse(r.body)["error"]["error_data"]["details"];
         EXPECT_EQ(details.rfind(c.field, 0), 0u) << c.body << " → " << details;
     }
-    EXPECT_EQ(sql("SELECT count(*) FROM wagate.contacts"), "0");
+    EXPECT_EQ(sql("SELECT count(*) FROM wagate.contacts WHERE wa_id = '15557654321'"), "0");
     EXPECT_EQ(sql("SELECT count(*) FROM wagate.contact_consent_events"), "0");
     EXPECT_EQ(gateway_->client().request("GET", contact_).status, 401);
 }

@@ -1,6 +1,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <thread>
 
@@ -67,6 +68,14 @@ TEST_F(ProcessTest, NoAcknowledgedMessageIsLostWhenTheProcessIsKilled) {
         auto created = admin.request("POST", "/admin/v1/api-keys", R"({"name":"k","phone_number_ids":["1001"]})", h);
         ASSERT_EQ(created.status, 201);
         key = json::parse(created.body)["key"];
+        // kText is free-form: the recipient's customer service window must be open (policy §1).
+        const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+        ASSERT_EQ(admin.request("PUT", "/admin/v1/contacts/1001/15551234567",
+                                R"({"last_inbound_at":)" + std::to_string(now) + "}", h)
+                      .status,
+                  200);
     }
 
     // Eight clients send as fast as they can; the process is killed while they do.

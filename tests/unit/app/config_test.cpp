@@ -65,6 +65,30 @@ TEST(LoadConfig, EveryProblemIsReportedAtOnce) {
     std::remove(file.c_str());
 }
 
+TEST(LoadConfig, BusinessRuleSettingsHaveSafeDefaultsAndAreChecked) {
+    auto load = load_config(std::nullopt, {{"WAGATE_DATABASE_URL", "postgresql:///x"}}, true);
+    ASSERT_TRUE(load.errors.empty());
+    EXPECT_EQ(load.config.unknown_templates, "reject");
+    EXPECT_EQ(load.config.pair_queue_cap, 0);
+    EXPECT_EQ(load.config.maintenance_interval_ms, 60'000);
+
+    load = load_config(std::nullopt,
+                       {{"WAGATE_DATABASE_URL", "postgresql:///x"}, {"WAGATE_UNKNOWN_TEMPLATES", "pass"},
+                        {"WAGATE_PAIR_QUEUE_CAP", "45"}},
+                       true);
+    ASSERT_TRUE(load.errors.empty());
+    EXPECT_EQ(load.config.unknown_templates, "pass");
+    EXPECT_EQ(load.config.pair_queue_cap, 45);
+
+    load = load_config(std::nullopt,
+                       {{"WAGATE_DATABASE_URL", "postgresql:///x"}, {"WAGATE_UNKNOWN_TEMPLATES", "allow"},
+                        {"WAGATE_PAIR_QUEUE_CAP", "-1"}},
+                       true);
+    ASSERT_EQ(load.errors.size(), 2u);
+    EXPECT_NE(load.errors[0].find("WAGATE_PAIR_QUEUE_CAP"), std::string::npos);
+    EXPECT_NE(load.errors[1].find("WAGATE_UNKNOWN_TEMPLATES"), std::string::npos);
+}
+
 TEST(LoadConfig, TheExampleFileLoads) {
     auto load = load_config(std::string(WAGATE_SOURCE_DIR) + "/config/wagate.example.jsonc", {}, false);
     EXPECT_TRUE(load.errors.empty()) << (load.errors.empty() ? "" : load.errors.front());

@@ -1,0 +1,123 @@
+#pragma once
+
+#include <wagate/pg/statement.hpp>
+
+#include "store/sql_text.hpp"
+
+// The statements of one accept batch (docs/adr/0003-policy-in-the-accept-batch.md), in the order
+// they run: [BEGIN, lock] state, insert [, COMMIT]. The bracketed steps run only for batches
+// holding templates, which are the only messages that can take a messaging-limit slot.
+namespace wagate::store::accept_sql {
+
+// Locks the businesses of the batch's numbers in id order, so that two batches (of this or
+// another instance) can never wait for each other in a cycle. Held until COMMIT: the budget read
+// by the next statement cannot change before this batch's counts are written. A statement of its
+// own because a READ COMMITTED statement reads with the snapshot it started with: the state must
+// be read by a statement that starts after the lock is granted, to see the previous holder's
+// counts.
+constexpr pg::Statement kLockBusinesses{
+    "accept_lock_businesses",
+    "SELECT b.id FROM businesses b "
+    "WHERE b.id IN (SELECT n.business_id FROM phone_numbers n WHERE n.id = ANY($1::text[])) "
+    "ORDER BY b.id FOR UPDATE OF b"};
+
+// Everything the rules need, one row per input in input order: the number, the contact, the
+// stored template, the idempotency key if it was claimed before, the messages queued to the same
+// user (only when the pair cap is on) and, when $6 (the batch holds the business locks), the
+// business's budget with every count older than the cutoff $5 expired.
+//   budget_used = limit_used minus the counts that left the window since limit_expired_through.
+constexpr pg::Statement kState{
+    "accept_state",
+    "WITH input AS ("
+    "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $8::text[], $9::text[])"
+    "    WITH ORDINALITY AS t(phone_number_id, wa_id, template_name, template_language, api_key_id,"
+    "                         idem_key, ord)), "
+    "budget AS ("
+    "  SELECT b.id, b.messaging_limit_tier, b.limit_used, b.limit_expired_through,"
+    "         greatest(b.limit_expired_through, " WAGATE_SQL_FROM_MICROS("$5") ") AS cutoff"
+    "  FROM businesses b"
+    "  WHERE $6::boolean"
+    "    AND b.id IN (SELECT n.business_id FROM phone_numbers n WHERE n.id = ANY($1::text[]))) "
+    "SELECT n.business_id, n.waba_id, n.status, n.require_opt_in,"
+    "  " WAGATE_SQL_TO_MICROS("c.last_inbound_at") ", c.opted_in, c.opted_out, c.identity_ack_required,"
+    "  t.status, t.definition::text, " WAGATE_SQL_TO_MICROS("t.updated_at") ","
+    "  encode(k.request_hash, 'hex'), k.response,"
+    "  CASE WHEN $7::boolean AND i.wa_id <> '' THEN (SELECT count(*) FROM relay_queue q"
+    "    WHERE q.phone_number_id = i.phone_number_id AND q.wa_id = i.wa_id) ELSE 0 END,"
+    "  bu.messaging_limit_tier,"
+    "  bu.limit_used - (SELECT count(*) FROM limit_counts lc WHERE lc.business_id = bu.id"
+    "    AND lc.counted_at > bu.limit_expired_through AND lc.counted_at <= bu.cutoff),"
+    "  " WAGATE_SQL_TO_MICROS("bu.cutoff") ","
+    "  " WAGATE_SQL_TO_MICROS("(SELECT min(lc.counted_at) FROM limit_counts lc"
+                              " WHERE lc.business_id = bu.id AND lc.counted_at > bu.cutoff)") ","
+    "  EXISTS (SELECT 1 FROM limit_counts lc WHERE lc.business_id = bu.id AND lc.wa_id = i.wa_id"
+    "    AND lc.counted_at > bu.cutoff) "
+    "FROM input i "
+    "LEFT JOIN phone_numbers n ON n.id = i.phone_number_id "
+    "LEFT JOIN contacts c ON c.phone_number_id = i.phone_number_id AND c.wa_id = i.wa_id "
+    "LEFT JOIN templates t ON t.waba_id = n.waba_id AND t.name = i.template_name"
+    "  AND t.language = i.template_language "
+    "LEFT JOIN idempotency_keys k ON k.api_key_id = i.api_key_id::uuid AND k.key = i.idem_key "
+    "LEFT JOIN budget bu ON bu.id = n.business_id "
+    "ORDER BY i.ord"};
+
+/// Column positions of kState.
+enum StateColumn : int {
+    kBusinessId, kWabaId, kNumberStatus, kRequireOptIn,
+    kLastInboundMicros, kOptedIn, kOptedOut, kIdentityAckRequired,
+    kTemplateStatus, kTemplateDefinition, kTemplateUpdatedMicros,
+    kIdemHash, kIdemResponse,
+    kQueuedToUser,
+    kTier, kBudgetUsed, kCutoffMicros, kOldestCountedMicros, kUserCounted,
+};
+
+// Writes the admitted inputs: claims idempotency keys (ON CONFLICT DO NOTHING, so a lost race is
+// a non-event rather than an aborted batch), then message, `accepted` status, relay-queue row and,
+// for those that take a slot, the limit count, for every input that has no key or won its key;
+// and sets each locked business's counter to its base ($16/$17) plus the counts written, with
+// the cutoff it was expired through ($18). Returns the ids written; an input missing from the
+// result lost its key to a concurrent request and is answered from that request's row.
+constexpr pg::Statement kInsert{
+    "accept_insert",
+    "WITH input AS ("
+    "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+    "                       $7::text[], $8::text[], $9::uuid[], $10::text[], $11::text[], $12::text[],"
+    "                       $13::text[])"
+    "    AS t(id, phone_number_id, kind, type, to_input, wa_id, payload, biz_opaque, api_key_id,"
+    "         idem_key, idem_hash, response, count_business)), "
+    "claimed AS ("
+    "  INSERT INTO idempotency_keys (api_key_id, key, request_hash, message_id, response)"
+    "  SELECT api_key_id, idem_key, decode(idem_hash, 'hex'), id, response FROM input"
+    "  WHERE idem_key IS NOT NULL ON CONFLICT DO NOTHING RETURNING message_id), "
+    "accepted AS ("
+    "  SELECT * FROM input WHERE idem_key IS NULL OR id IN (SELECT message_id FROM claimed)), "
+    "m AS ("
+    "  INSERT INTO messages (id, phone_number_id, kind, type, to_input, wa_id, payload,"
+    "                        biz_opaque_callback_data, api_key_id)"
+    "  SELECT id, phone_number_id, kind, type, to_input, wa_id, payload::jsonb, biz_opaque, api_key_id"
+    "  FROM accepted RETURNING id), "
+    "s AS ("
+    "  INSERT INTO message_statuses (message_id, status, occurred_at)"
+    "  SELECT id, 'accepted', now() FROM accepted), "
+    "q AS ("
+    "  INSERT INTO relay_queue (message_id, phone_number_id, wa_id, due_at, expires_at)"
+    "  SELECT id, phone_number_id, CASE WHEN kind = 'message' THEN wa_id ELSE '' END, now(),"
+    "         now() + make_interval(hours => $14::int) FROM accepted), "
+    "counted AS ("
+    "  INSERT INTO limit_counts (business_id, wa_id, counted_at)"
+    "  SELECT count_business, wa_id, " WAGATE_SQL_FROM_MICROS("$15") " FROM accepted"
+    "  WHERE count_business IS NOT NULL RETURNING business_id), "
+    "budgets AS ("
+    "  UPDATE businesses b SET"
+    "    limit_used = u.base_used + (SELECT count(*) FROM counted c WHERE c.business_id = u.id),"
+    "    limit_expired_through = " WAGATE_SQL_FROM_MICROS("u.through") " "
+    "  FROM unnest($16::text[], $17::bigint[], $18::bigint[]) AS u(id, base_used, through)"
+    "  WHERE b.id = u.id) "
+    "SELECT replace(id::text, '-', '') FROM m"};
+
+constexpr pg::Statement kFindIdempotency{
+    "idempotency_find",
+    "SELECT encode(request_hash, 'hex'), response FROM idempotency_keys "
+    "WHERE api_key_id = $1::uuid AND key = $2"};
+
+}  // namespace wagate::store::accept_sql
