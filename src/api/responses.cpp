@@ -30,7 +30,9 @@ http::Response error_response(const domain::ApiError& e, const std::string& requ
 }
 
 domain::ApiError from_internal(const Error& error, const std::string& request_id) {
-    if (error.code == Errc::kDbUnavailable || error.code == Errc::kTimeout) {
+    // A deadlock or serialization failure that survived the writer's retry is as transient as an
+    // outage: the client may retry.
+    if (error.code == Errc::kDbUnavailable || error.code == Errc::kTimeout || error.code == Errc::kRetryable) {
         spdlog::warn("database unavailable (request {}): {}", request_id, error.message);
         return domain::api_errors::db_unavailable("the database is unavailable; retry later");
     }

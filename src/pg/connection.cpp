@@ -1,5 +1,6 @@
 #include <wagate/pg/connection.hpp>
 
+#include <algorithm>
 #include <optional>
 #include <unordered_set>
 #include <utility>
@@ -53,6 +54,7 @@ asio::awaitable<Waited> wait_socket_once(int fd, Wait direction,
 struct Connection::Impl {
     PGconn* conn = nullptr;
     bool broken = false;
+    std::chrono::milliseconds server_statement_timeout{0};  // the session's statement_timeout
     std::unordered_set<std::string> prepared;
     // Once connected, libpq's socket never changes: it is registered with the reactor once
     // rather than on every wait (each registration costs epoll_ctl and ioctl calls).
@@ -181,6 +183,7 @@ asio::awaitable<Result<std::unique_ptr<Connection>>> Connection::connect(
     const char* values[] = {settings.conninfo.c_str(), settings.application_name.c_str(), "UTF8",
                             nullptr};
     auto impl = std::make_unique<Impl>();
+    impl->server_statement_timeout = settings.statement_timeout;
     impl->conn = PQconnectStartParams(keywords, values, 1);
     if (impl->conn == nullptr) {
         co_return Error{Errc::kDbUnavailable, "out of memory starting a connection"};
@@ -227,8 +230,10 @@ asio::awaitable<Result<std::unique_ptr<Connection>>> Connection::connect(
 asio::awaitable<Result<Rows>> Connection::execute(const Statement& statement, const Params& params) {
     Impl& s = *impl_;
     // The client-side deadline sits past the server's statement_timeout, so a slow query normally
-    // ends with the server's 57014 and the connection stays usable.
-    const auto deadline = std::chrono::steady_clock::now() + statement.timeout +
+    // ends with the server's 57014 and the connection stays usable (and a lock wait is ended by
+    // the server, which then releases what the transaction held).
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::max(statement.timeout, s.server_statement_timeout) +
                           std::chrono::milliseconds(1000);
     if (!s.prepared.contains(statement.name)) {
         if (PQsendPrepare(s.conn, statement.name, statement.sql, 0, nullptr) != 1) {

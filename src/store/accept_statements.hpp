@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+
 #include <wagate/pg/statement.hpp>
 
 #include "store/sql_text.hpp"
@@ -9,47 +11,52 @@
 // holding templates, which are the only messages that can take a messaging-limit slot.
 namespace wagate::store::accept_sql {
 
-// Locks the businesses of the batch's numbers in id order, so that two batches (of this or
-// another instance) can never wait for each other in a cycle. Held until COMMIT: the budget read
-// by the next statement cannot change before this batch's counts are written. A statement of its
-// own because a READ COMMITTED statement reads with the snapshot it started with: the state must
-// be read by a statement that starts after the lock is granted, to see the previous holder's
-// counts.
+// Locks the businesses of the batch's templates (the only messages that can take a slot) in id
+// order, so that two batches (of this or another instance) can never wait for each other in a
+// cycle, and returns their ids. Held until COMMIT: the budget read by the next statement cannot
+// change before this batch's counts are written. A statement of its own because a READ
+// COMMITTED statement reads with the snapshot it started with: the state must be read by a
+// statement that starts after the lock is granted, to see the previous holder's counts.
+// NO KEY UPDATE: the batch changes no key, so foreign-key checks on the business still pass.
 constexpr pg::Statement kLockBusinesses{
     "accept_lock_businesses",
     "SELECT b.id FROM businesses b "
     "WHERE b.id IN (SELECT n.business_id FROM phone_numbers n WHERE n.id = ANY($1::text[])) "
-    "ORDER BY b.id FOR UPDATE OF b"};
+    "ORDER BY b.id FOR NO KEY UPDATE OF b",
+    std::chrono::milliseconds(10'000)};
 
 // Everything the rules need, one row per input in input order: the number, the contact, the
 // stored template, the idempotency key if it was claimed before, the messages queued to the same
-// user (only when the pair cap is on) and, when $6 (the batch holds the business locks), the
-// business's budget with every count older than the cutoff $5 expired.
+// user (only when $7, the pair cap, is on) and, for the businesses this batch has locked ($6),
+// the budget with every count older than the cutoff $5 expired:
 //   budget_used = limit_used minus the counts that left the window since limit_expired_through.
+// The budget is computed once per business (MATERIALIZED), not once per row of the batch: after
+// a quiet day a large business may have many counts to expire.
 constexpr pg::Statement kState{
     "accept_state",
     "WITH input AS ("
     "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $8::text[], $9::text[])"
     "    WITH ORDINALITY AS t(phone_number_id, wa_id, template_name, template_language, api_key_id,"
     "                         idem_key, ord)), "
-    "budget AS ("
+    "locked AS ("
     "  SELECT b.id, b.messaging_limit_tier, b.limit_used, b.limit_expired_through,"
     "         greatest(b.limit_expired_through, " WAGATE_SQL_FROM_MICROS("$5") ") AS cutoff"
-    "  FROM businesses b"
-    "  WHERE $6::boolean"
-    "    AND b.id IN (SELECT n.business_id FROM phone_numbers n WHERE n.id = ANY($1::text[]))) "
+    "  FROM businesses b WHERE b.id = ANY($6::text[])), "
+    "budget AS MATERIALIZED ("
+    "  SELECT l.id, l.messaging_limit_tier, l.cutoff,"
+    "    l.limit_used - (SELECT count(*) FROM limit_counts lc WHERE lc.business_id = l.id"
+    "      AND lc.counted_at > l.limit_expired_through AND lc.counted_at <= l.cutoff) AS used,"
+    "    (SELECT min(lc.counted_at) FROM limit_counts lc"
+    "      WHERE lc.business_id = l.id AND lc.counted_at > l.cutoff) AS oldest"
+    "  FROM locked l) "
     "SELECT n.business_id, n.waba_id, n.status, n.require_opt_in,"
     "  " WAGATE_SQL_TO_MICROS("c.last_inbound_at") ", c.opted_in, c.opted_out, c.identity_ack_required,"
     "  t.status, t.definition::text, " WAGATE_SQL_TO_MICROS("t.updated_at") ","
     "  encode(k.request_hash, 'hex'), k.response,"
     "  CASE WHEN $7::boolean AND i.wa_id <> '' THEN (SELECT count(*) FROM relay_queue q"
     "    WHERE q.phone_number_id = i.phone_number_id AND q.wa_id = i.wa_id) ELSE 0 END,"
-    "  bu.messaging_limit_tier,"
-    "  bu.limit_used - (SELECT count(*) FROM limit_counts lc WHERE lc.business_id = bu.id"
-    "    AND lc.counted_at > bu.limit_expired_through AND lc.counted_at <= bu.cutoff),"
-    "  " WAGATE_SQL_TO_MICROS("bu.cutoff") ","
-    "  " WAGATE_SQL_TO_MICROS("(SELECT min(lc.counted_at) FROM limit_counts lc"
-                              " WHERE lc.business_id = bu.id AND lc.counted_at > bu.cutoff)") ","
+    "  bu.messaging_limit_tier, bu.used, " WAGATE_SQL_TO_MICROS("bu.cutoff") ","
+    "  " WAGATE_SQL_TO_MICROS("bu.oldest") ","
     "  EXISTS (SELECT 1 FROM limit_counts lc WHERE lc.business_id = bu.id AND lc.wa_id = i.wa_id"
     "    AND lc.counted_at > bu.cutoff) "
     "FROM input i "
@@ -59,7 +66,8 @@ constexpr pg::Statement kState{
     "  AND t.language = i.template_language "
     "LEFT JOIN idempotency_keys k ON k.api_key_id = i.api_key_id::uuid AND k.key = i.idem_key "
     "LEFT JOIN budget bu ON bu.id = n.business_id "
-    "ORDER BY i.ord"};
+    "ORDER BY i.ord",
+    std::chrono::milliseconds(10'000)};
 
 /// Column positions of kState.
 enum StateColumn : int {
@@ -113,7 +121,8 @@ constexpr pg::Statement kInsert{
     "    limit_expired_through = " WAGATE_SQL_FROM_MICROS("u.through") " "
     "  FROM unnest($16::text[], $17::bigint[], $18::bigint[]) AS u(id, base_used, through)"
     "  WHERE b.id = u.id) "
-    "SELECT replace(id::text, '-', '') FROM m"};
+    "SELECT replace(id::text, '-', '') FROM m",
+    std::chrono::milliseconds(10'000)};
 
 constexpr pg::Statement kFindIdempotency{
     "idempotency_find",

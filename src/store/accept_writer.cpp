@@ -80,8 +80,8 @@ struct LockedBudget {
     std::int64_t cutoff_micros = 0;
 };
 
-pg::Params state_params(const std::vector<Pending>& batch, std::int64_t cutoff_micros, bool locked,
-                        bool count_queued) {
+pg::Params state_params(const std::vector<Pending>& batch, std::int64_t cutoff_micros,
+                        const std::string& locked_businesses, bool count_queued) {
     pg::ArrayLiteral phone, wa_id, template_name, template_language, key_id, idem_key;
     for (const auto& p : batch) {
         const AcceptItem& i = p.item;
@@ -94,7 +94,7 @@ pg::Params state_params(const std::vector<Pending>& batch, std::int64_t cutoff_m
     }
     pg::Params params;
     params.add(phone.str()).add(wa_id.str()).add(template_name.str()).add(template_language.str());
-    params.add(cutoff_micros).add(locked).add(count_queued);
+    params.add(cutoff_micros).add(locked_businesses).add(count_queued);
     params.add(key_id.str()).add(idem_key.str());
     return params;
 }
@@ -215,6 +215,12 @@ struct AcceptWriter::Impl : std::enable_shared_from_this<AcceptWriter::Impl> {
             co_return;
         }
         auto written = co_await decide_and_store(**lease, batch);
+        if (!written && written.error().code == Errc::kRetryable && !(*lease)->broken()) {
+            // A deadlock, or a race the batch detected (see decide_and_insert): nothing was
+            // written, so the whole batch is simply decided again.
+            spdlog::info("accept batch of {} retried: {}", batch.size(), written.error().message);
+            written = co_await decide_and_store(**lease, batch);
+        }
         if (written) {
             co_return;
         }
@@ -282,20 +288,27 @@ struct AcceptWriter::Impl : std::enable_shared_from_this<AcceptWriter::Impl> {
     asio::awaitable<Result<Stored>> decide_and_insert(pg::Connection& connection, std::vector<Pending>& batch,
                                                       policy::TimePoint now, bool locks) {
         const std::int64_t now_micros = to_micros(now);
+        pg::ArrayLiteral locked_businesses;
         if (locks) {
-            pg::ArrayLiteral phones;
+            pg::ArrayLiteral template_numbers;
             for (const auto& p : batch) {
-                phones.add(p.item.phone_number_id);
+                if (is_template(p.item)) {
+                    template_numbers.add(p.item.phone_number_id);
+                }
             }
-            auto locked = co_await connection.execute(accept_sql::kLockBusinesses, pg::Params{}.add(phones.str()));
+            auto locked = co_await connection.execute(accept_sql::kLockBusinesses,
+                                                      pg::Params{}.add(template_numbers.str()));
             if (!locked) {
                 co_return locked.error();
+            }
+            for (int i = 0; i < locked->size(); ++i) {
+                locked_businesses.add(locked->get(i, 0));
             }
         }
         const std::int64_t cutoff_micros = to_micros(now - policy::kLimitWindow);
         auto state = co_await connection.execute(
-            accept_sql::kState,
-            state_params(batch, cutoff_micros, locks, settings.admission.pair_queue_cap > 0));
+            accept_sql::kState, state_params(batch, cutoff_micros, locked_businesses.str(),
+                                             settings.admission.pair_queue_cap > 0));
         if (!state) {
             co_return state.error();
         }
@@ -332,10 +345,15 @@ struct AcceptWriter::Impl : std::enable_shared_from_this<AcceptWriter::Impl> {
             if (state->is_null(row, accept_sql::kBusinessId)) {
                 co_return Error{Errc::kInternal, "accept state: unknown phone number " + item.phone_number_id};
             }
+            if (is_template(item) && state->is_null(row, accept_sql::kTier)) {
+                // Its number moved to another business after the lock was taken: that business's
+                // budget was not locked, so the batch is decided again.
+                co_return Error{Errc::kRetryable, "a phone number changed business during the batch"};
+            }
             requests[n] = Request{item.kind, item.type, item.phone_number_id, item.wa_id, &item.payload_json,
                                   item.template_name, item.template_language};
             states[n] = read_state(*state, row, item);
-            if (locks && !state->is_null(row, accept_sql::kTier)) {
+            if (!state->is_null(row, accept_sql::kTier)) {
                 const std::string& business = states[n].business_id;
                 if (!budgets.contains(business)) {
                     const auto tier = policy::parse_tier(state->get(row, accept_sql::kTier));
@@ -377,6 +395,16 @@ struct AcceptWriter::Impl : std::enable_shared_from_this<AcceptWriter::Impl> {
         }
         for (int i = 0; i < written->size(); ++i) {
             stored.written_ids.emplace(written->get(i, 0));
+        }
+        if (locks) {
+            // An admitted request that lost its key to a concurrent request was not written, but
+            // admit() let later requests rely on it (a user it counted, a slot it took). Decide
+            // the batch again: the key is committed now and the request becomes a replay.
+            for (std::size_t n = 0; n < batch.size(); ++n) {
+                if (stored.decisions[n].fate == Fate::kInsert && !stored.written_ids.contains(batch[n].item.id)) {
+                    co_return Error{Errc::kRetryable, "an idempotency key was claimed concurrently"};
+                }
+            }
         }
         co_return stored;
     }

@@ -17,7 +17,10 @@ using pg::Statement;
 namespace {
 
 // The counter arithmetic of accept_sql::kState, read-only: counts between limit_expired_through
-// and the cutoff $2 have left the window but not yet the counter. $3 starts the 7-day lookback.
+// and the cutoff $2 have left the window but not yet the counter. The upgrade volume counts the
+// unique users reached since $3 (7 days ago) or since the tier last changed, if later: the
+// policy asks for a share of the *current* limit used, so users reached under the previous
+// tier do not lift a business two tiers at once.
 constexpr Statement kReadLimits{
     "limits_read",
     "SELECT b.messaging_limit_tier, b.upgrade_rule, b.auto_upgrade,"
@@ -28,7 +31,10 @@ constexpr Statement kReadLimits{
                               " AND lc.counted_at > greatest(b.limit_expired_through, "
                               WAGATE_SQL_FROM_MICROS("$2") "))") ","
     "  (SELECT count(DISTINCT lc.wa_id) FROM limit_counts lc WHERE lc.business_id = b.id"
-    "    AND lc.counted_at > " WAGATE_SQL_FROM_MICROS("$3") "),"
+    "    AND lc.counted_at > " WAGATE_SQL_FROM_MICROS("$3") ""
+    "    AND lc.counted_at >= COALESCE((SELECT max(sc.changed_at) FROM state_changes sc"
+    "      WHERE sc.subject_kind = 'business' AND sc.subject_id = b.id"
+    "        AND sc.field = 'messaging_limit_tier'), '-infinity')),"
     "  EXISTS (SELECT 1 FROM phone_numbers n WHERE n.business_id = b.id AND n.quality_rating = 'RED'),"
     "  COALESCE((SELECT string_agg(n.id || ':' || " WAGATE_SQL_TO_MICROS("n.status_changed_at") ", ',')"
     "            FROM phone_numbers n WHERE n.business_id = b.id AND n.status = 'FLAGGED'), '') "
@@ -222,11 +228,13 @@ asio::awaitable<Result<int>> LimitStore::review_tiers(policy::TimePoint now) {
         }
         auto reviewed = co_await review_one(c, id, now);
         auto ended = co_await c.execute_simple(reviewed ? "COMMIT" : "ROLLBACK", std::chrono::seconds(10));
-        if (!reviewed) {
-            co_return reviewed.error();
-        }
         if (!ended) {
             co_return ended.error();
+        }
+        if (!reviewed) {
+            // One business's failure (e.g. a lock wait that timed out) does not hold up the rest.
+            spdlog::warn("tier review of business {} failed: {}", id, reviewed.error().message);
+            continue;
         }
         changed += *reviewed ? 1 : 0;
     }

@@ -14,6 +14,30 @@ using pg::Statement;
 
 namespace {
 
+/// Runs `upsert` in a transaction after `lock` took the row's lock (if the row exists), so the
+/// upsert's history rows compare against the row as it is when it changes.
+asio::awaitable<Result<pg::Rows>> locked_upsert(pg::Pool& pool, const Statement& lock, const Statement& upsert,
+                                                const std::string& id, const Params& params) {
+    auto lease = co_await pool.acquire();
+    if (!lease) {
+        co_return lease.error();
+    }
+    pg::Connection& c = **lease;
+    auto begun = co_await c.execute_simple("BEGIN", std::chrono::seconds(10));
+    if (!begun) {
+        co_return begun.error();
+    }
+    Result<pg::Rows> rows = co_await c.execute(lock, Params{}.add(id));
+    if (rows) {
+        rows = co_await c.execute(upsert, params);
+    }
+    auto ended = co_await c.execute_simple(rows ? "COMMIT" : "ROLLBACK", std::chrono::seconds(10));
+    if (!ended) {
+        co_return ended.error();
+    }
+    co_return rows;
+}
+
 std::int64_t micros(std::chrono::system_clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
 }
@@ -21,9 +45,10 @@ std::int64_t micros(std::chrono::system_clock::time_point t) {
 // Absent fields arrive as NULL and keep the current value (COALESCE), or the column default on
 // creation.
 // A change of tier is recorded in state_changes with the gateway clock's time ($6). `old` is the
-// row as this statement's snapshot saw it. (It cannot lock the row: the upsert modifies it in the
-// same command, and a row lock on a row the current command changed finds nothing.) Two admin
-// updates of one business at the same instant may therefore both record the same `from`.
+// row before the change: the upsert runs in a transaction after kLockBusinessRow, so no other
+// change can come between what `old` read and what the upsert writes, and each transition is
+// recorded once. (`old` cannot take the lock itself: a row lock on a row the same command
+// modifies finds nothing.)
 constexpr Statement kUpsertBusiness{
     "business_upsert",
     "WITH old AS (SELECT messaging_limit_tier FROM businesses WHERE id = $1), "
@@ -46,6 +71,11 @@ constexpr Statement kUpsertBusiness{
     "  " WAGATE_SQL_RFC3339("created_at") ", "
     "  " WAGATE_SQL_RFC3339("updated_at") " FROM b"};
 
+constexpr Statement kLockBusinessRow{"business_lock_row",
+                                     "SELECT 1 FROM businesses WHERE id = $1 FOR NO KEY UPDATE"};
+constexpr Statement kLockPhoneRow{"phone_lock_row",
+                                  "SELECT 1 FROM phone_numbers WHERE id = $1 FOR NO KEY UPDATE"};
+
 constexpr Statement kGetBusiness{
     "business_get",
     "SELECT id, name, messaging_limit_tier, upgrade_rule, auto_upgrade, "
@@ -61,7 +91,7 @@ constexpr Statement kGetBusiness{
 // The business must exist: the foreign key rejects an unknown one, on creation and on update.
 // Changes of quality rating and status are recorded in state_changes with the gateway clock's
 // time ($12), which also stamps status_changed_at (a FLAGGED number's 7 days count from it).
-// `old` as in kUpsertBusiness. An update may leave out business_id: the row to insert then takes
+// `old` as in kUpsertBusiness, after kLockPhoneRow. An update may leave out business_id: the row to insert then takes
 // the existing one, so NOT NULL holds until ON CONFLICT turns the insert into the update.
 constexpr Statement kUpsertPhone{
     "phone_upsert",
@@ -193,7 +223,7 @@ asio::awaitable<Result<Business>> TenantStore::upsert_business(const std::string
     p.add(id).add(c.name).add(c.messaging_limit_tier).add(c.upgrade_rule);
     add_opt(p, c.auto_upgrade);
     p.add(micros(c.changed_at));
-    auto rows = co_await pool_.execute(kUpsertBusiness, p);
+    auto rows = co_await locked_upsert(pool_, kLockBusinessRow, kUpsertBusiness, id, p);
     if (!rows) {
         co_return rows.error();
     }
@@ -219,7 +249,7 @@ asio::awaitable<Result<PhoneNumber>> TenantStore::upsert_phone_number(const std:
     p.add(c.quality_rating).add(c.status).add(c.callback_url).add(c.callback_secret);
     add_opt(p, c.require_opt_in);
     p.add(micros(c.changed_at));
-    auto rows = co_await pool_.execute(kUpsertPhone, p);
+    auto rows = co_await locked_upsert(pool_, kLockPhoneRow, kUpsertPhone, id, p);
     if (!rows) {
         // 23503 (foreign key) and 23502 (business_id NULL on creation) both mean: no such business.
         if (rows.error().code == Errc::kInvalidArgument &&

@@ -165,13 +165,9 @@ protected:
     void put_business(const std::string& body, const std::string& id = "biz1") {
         admin_ok("PUT", "/admin/v1/businesses/" + id, body);
     }
-    /// Updates 1001 or 1002. business_id is always sent: today's upsert refuses a partial update
-    /// without it (131008 "required for a new phone number"), which is not what these tests are
-    /// about.
+    /// Updates 1001 or 1002 (a partial update: the fields given change, the rest stays).
     void put_number(const std::string& id, const std::string& body) {
-        json fields = json::parse(body);
-        fields.emplace("business_id", "biz1");
-        admin_ok("PUT", "/admin/v1/phone-numbers/" + id, fields.dump());
+        admin_ok("PUT", "/admin/v1/phone-numbers/" + id, body);
     }
     void put_template(const std::string& name,
                       const std::string& definition,
@@ -995,6 +991,21 @@ TEST_F(PolicyRulesTest, AutoUpgradeMovesAnEligibleBusinessUpOneTier) {
     ASSERT_NO_FATAL_FAILURE(run_maintenance());
     EXPECT_EQ(tier(), "TIER_250");
     EXPECT_EQ(history("/admin/v1/businesses/biz1/history").size(), h.size());
+}
+
+TEST_F(PolicyRulesTest, AnUpgradeCountsOnlyUsersReachedUnderTheCurrentTier) {
+    use_tier("TIER_50");
+    put_business(R"({"auto_upgrade":true})");
+    // 150 unique users over three days: half of 250 as well as half of 50.
+    for (int day = 0; day < 3; ++day) {
+        reach(1 + 50 * day, 50);
+        clock_->advance(hours(24));
+    }
+    ASSERT_NO_FATAL_FAILURE(run_maintenance());
+    EXPECT_EQ(tier(), "TIER_250");
+    EXPECT_EQ(limits()["upgrade"]["unique_users_7d"], 0) << "nobody reached since the upgrade";
+    ASSERT_NO_FATAL_FAILURE(run_maintenance());
+    EXPECT_EQ(tier(), "TIER_250") << "users reached under TIER_50 do not lift it a second tier";
 }
 
 TEST_F(PolicyRulesTest, WithoutAutoUpgradeAnEligibleBusinessKeepsItsTier) {
