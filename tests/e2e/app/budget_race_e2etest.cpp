@@ -199,5 +199,28 @@ TEST_F(BudgetRaceTest, TwoProcessesAdmitExactlyTheLimitBetweenThem) {
     EXPECT_EQ(sql("SELECT count(*) FROM wagate.messages"), std::to_string(2 * kLimit));
 }
 
+TEST_F(BudgetRaceTest, FiftyRacingForTheLastUnitAcrossTwoProcessesHaveOneWinner) {
+    // 249 of 250 taken, one by one, alternating between the processes.
+    std::vector<std::string> first;
+    for (int i = 0; i < kLimit - 1; ++i) {
+        first.push_back(user(i));
+    }
+    for (const auto& r : send_round_robin(first)) {
+        ASSERT_EQ(r.status, 200) << r.body;
+    }
+    std::vector<std::string> racers;
+    for (int i = 0; i < 50; ++i) {
+        racers.push_back(user(5000 + i));
+    }
+    int won = 0;
+    for (const auto& r : send_round_robin(racers)) {
+        ASSERT_TRUE(r.status == 200 || r.status == 429) << r.status << " " << r.body;
+        won += r.status == 200 ? 1 : 0;
+    }
+    EXPECT_EQ(won, 1);
+    EXPECT_EQ(limits(ports_[0])["used"], kLimit);
+    EXPECT_EQ(sql("SELECT count(*) FROM wagate.limit_counts"), std::to_string(kLimit));
+}
+
 }  // namespace
 }  // namespace wagate::test
