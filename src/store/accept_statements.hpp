@@ -69,6 +69,22 @@ constexpr pg::Statement kState{
     "ORDER BY i.ord",
     std::chrono::milliseconds(10'000)};
 
+// The state of a batch without templates while the pair cap is off, which is the common case:
+// free-form messages and mark-as-read need only the contact (window, identity) and the
+// idempotency key. Same columns as kState; the number's and the budget's are constants, which
+// the rules never read for such a batch (they matter to templates only).
+constexpr pg::Statement kStateFreeForm{
+    "accept_state_free_form",
+    "SELECT '', '', 'CONNECTED', true,"
+    "  " WAGATE_SQL_TO_MICROS("c.last_inbound_at") ", c.opted_in, c.opted_out, c.identity_ack_required,"
+    "  NULL, NULL, NULL, encode(k.request_hash, 'hex'), k.response, 0, NULL, NULL, NULL, NULL, NULL "
+    "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])"
+    "  WITH ORDINALITY AS i(phone_number_id, wa_id, api_key_id, idem_key, ord) "
+    "LEFT JOIN contacts c ON c.phone_number_id = i.phone_number_id AND c.wa_id = i.wa_id "
+    "LEFT JOIN idempotency_keys k ON k.api_key_id = i.api_key_id::uuid AND k.key = i.idem_key "
+    "ORDER BY i.ord",
+    std::chrono::milliseconds(10'000)};
+
 /// Column positions of kState.
 enum StateColumn : int {
     kBusinessId, kWabaId, kNumberStatus, kRequireOptIn,
@@ -79,38 +95,53 @@ enum StateColumn : int {
     kTier, kBudgetUsed, kCutoffMicros, kOldestCountedMicros, kUserCounted,
 };
 
-// Writes the admitted inputs: claims idempotency keys (ON CONFLICT DO NOTHING, so a lost race is
-// a non-event rather than an aborted batch), then message, `accepted` status, relay-queue row and,
-// for those that take a slot, the limit count, for every input that has no key or won its key;
-// and sets each locked business's counter to its base ($16/$17) plus the counts written, with
-// the cutoff it was expired through ($18). Returns the ids written; an input missing from the
-// result lost its key to a concurrent request and is answered from that request's row.
+// The admitted inputs, as arrays $1..$12, and what every accept writes for them: claims their
+// idempotency keys (ON CONFLICT DO NOTHING, so a lost race is a non-event rather than an aborted
+// batch), then message, `accepted` status and relay-queue row (TTL $13 hours) for every input that
+// has no key or won its key. An input missing from the statement's result lost its key to a
+// concurrent request and is answered from that request's row.
+#define WAGATE_ACCEPT_INPUT_ARRAYS                                                                  \
+    "$1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], "          \
+    "$8::text[], $9::uuid[], $10::text[], $11::text[], $12::text[]"
+#define WAGATE_ACCEPT_INPUT_COLUMNS                                                                 \
+    "id, phone_number_id, kind, type, to_input, wa_id, payload, biz_opaque, api_key_id, idem_key, " \
+    "idem_hash, response"
+#define WAGATE_ACCEPT_WRITES                                                                        \
+    "claimed AS ("                                                                                  \
+    "  INSERT INTO idempotency_keys (api_key_id, key, request_hash, message_id, response)"          \
+    "  SELECT api_key_id, idem_key, decode(idem_hash, 'hex'), id, response FROM input"              \
+    "  WHERE idem_key IS NOT NULL ON CONFLICT DO NOTHING RETURNING message_id), "                   \
+    "accepted AS ("                                                                                 \
+    "  SELECT * FROM input WHERE idem_key IS NULL OR id IN (SELECT message_id FROM claimed)), "     \
+    "m AS ("                                                                                        \
+    "  INSERT INTO messages (id, phone_number_id, kind, type, to_input, wa_id, payload,"            \
+    "                        biz_opaque_callback_data, api_key_id)"                                 \
+    "  SELECT id, phone_number_id, kind, type, to_input, wa_id, payload::jsonb, biz_opaque,"        \
+    "         api_key_id FROM accepted RETURNING id), "                                             \
+    "s AS ("                                                                                        \
+    "  INSERT INTO message_statuses (message_id, status, occurred_at)"                              \
+    "  SELECT id, 'accepted', now() FROM accepted), "                                               \
+    "q AS ("                                                                                        \
+    "  INSERT INTO relay_queue (message_id, phone_number_id, wa_id, due_at, expires_at)"            \
+    "  SELECT id, phone_number_id, CASE WHEN kind = 'message' THEN wa_id ELSE '' END, now(),"       \
+    "         now() + make_interval(hours => $13::int) FROM accepted)"
+
+// A batch without templates: nothing to count.
 constexpr pg::Statement kInsert{
     "accept_insert",
-    "WITH input AS ("
-    "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
-    "                       $7::text[], $8::text[], $9::uuid[], $10::text[], $11::text[], $12::text[],"
-    "                       $13::text[])"
-    "    AS t(id, phone_number_id, kind, type, to_input, wa_id, payload, biz_opaque, api_key_id,"
-    "         idem_key, idem_hash, response, count_business)), "
-    "claimed AS ("
-    "  INSERT INTO idempotency_keys (api_key_id, key, request_hash, message_id, response)"
-    "  SELECT api_key_id, idem_key, decode(idem_hash, 'hex'), id, response FROM input"
-    "  WHERE idem_key IS NOT NULL ON CONFLICT DO NOTHING RETURNING message_id), "
-    "accepted AS ("
-    "  SELECT * FROM input WHERE idem_key IS NULL OR id IN (SELECT message_id FROM claimed)), "
-    "m AS ("
-    "  INSERT INTO messages (id, phone_number_id, kind, type, to_input, wa_id, payload,"
-    "                        biz_opaque_callback_data, api_key_id)"
-    "  SELECT id, phone_number_id, kind, type, to_input, wa_id, payload::jsonb, biz_opaque, api_key_id"
-    "  FROM accepted RETURNING id), "
-    "s AS ("
-    "  INSERT INTO message_statuses (message_id, status, occurred_at)"
-    "  SELECT id, 'accepted', now() FROM accepted), "
-    "q AS ("
-    "  INSERT INTO relay_queue (message_id, phone_number_id, wa_id, due_at, expires_at)"
-    "  SELECT id, phone_number_id, CASE WHEN kind = 'message' THEN wa_id ELSE '' END, now(),"
-    "         now() + make_interval(hours => $14::int) FROM accepted), "
+    "WITH input AS (SELECT * FROM unnest(" WAGATE_ACCEPT_INPUT_ARRAYS ") AS t(" WAGATE_ACCEPT_INPUT_COLUMNS ")), "
+    WAGATE_ACCEPT_WRITES " "
+    "SELECT replace(id::text, '-', '') FROM m",
+    std::chrono::milliseconds(10'000)};
+
+// A batch holding its businesses' locks: also the limit count of each input that takes a slot
+// ($14: its business, else NULL; counted at $15), and each locked business's counter set to its
+// base ($16/$17) plus the counts written, with the cutoff it was expired through ($18).
+constexpr pg::Statement kInsertCounted{
+    "accept_insert_counted",
+    "WITH input AS (SELECT * FROM unnest(" WAGATE_ACCEPT_INPUT_ARRAYS ", $14::text[])"
+    "  AS t(" WAGATE_ACCEPT_INPUT_COLUMNS ", count_business)), "
+    WAGATE_ACCEPT_WRITES ", "
     "counted AS ("
     "  INSERT INTO limit_counts (business_id, wa_id, counted_at)"
     "  SELECT count_business, wa_id, " WAGATE_SQL_FROM_MICROS("$15") " FROM accepted"

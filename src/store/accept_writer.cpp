@@ -80,7 +80,8 @@ struct LockedBudget {
     std::int64_t cutoff_micros = 0;
 };
 
-pg::Params state_params(const std::vector<Pending>& batch, std::int64_t cutoff_micros,
+/// Parameters of accept_sql::kState (`full`) or kStateFreeForm.
+pg::Params state_params(const std::vector<Pending>& batch, bool full, std::int64_t cutoff_micros,
                         const std::string& locked_businesses, bool count_queued) {
     pg::ArrayLiteral phone, wa_id, template_name, template_language, key_id, idem_key;
     for (const auto& p : batch) {
@@ -93,14 +94,21 @@ pg::Params state_params(const std::vector<Pending>& batch, std::int64_t cutoff_m
         idem_key.add(i.idempotency_key);
     }
     pg::Params params;
-    params.add(phone.str()).add(wa_id.str()).add(template_name.str()).add(template_language.str());
+    params.add(phone.str()).add(wa_id.str());
+    if (!full) {
+        params.add(key_id.str()).add(idem_key.str());
+        return params;
+    }
+    params.add(template_name.str()).add(template_language.str());
     params.add(cutoff_micros).add(locked_businesses).add(count_queued);
     params.add(key_id.str()).add(idem_key.str());
     return params;
 }
 
+/// Parameters of accept_sql::kInsertCounted when `counted` (the batch holds business locks), else
+/// of kInsert.
 pg::Params insert_params(const std::vector<Pending>& batch, const std::vector<Decision>& decisions,
-                         std::chrono::hours ttl, std::int64_t now_micros,
+                         std::chrono::hours ttl, bool counted, std::int64_t now_micros,
                          const std::map<std::string, LockedBudget, std::less<>>& locked) {
     pg::ArrayLiteral id, phone, kind, type, to_input, wa_id, payload, opaque, key_id, idem_key,
         idem_hash, response, count_business;
@@ -123,18 +131,22 @@ pg::Params insert_params(const std::vector<Pending>& batch, const std::vector<De
         response.add(i.response_body);
         count_business.add(decisions[n].count_business);
     }
+    pg::Params params;
+    for (auto* a : {&id, &phone, &kind, &type, &to_input, &wa_id, &payload, &opaque, &key_id,
+                    &idem_key, &idem_hash, &response}) {
+        params.add(a->str());
+    }
+    params.add(static_cast<std::int64_t>(ttl.count()));
+    if (!counted) {
+        return params;
+    }
     pg::ArrayLiteral business, base_used, through;
     for (const auto& [business_id, budget] : locked) {
         business.add(business_id);
         base_used.add(std::to_string(budget.base_used));
         through.add(std::to_string(budget.cutoff_micros));
     }
-    pg::Params params;
-    for (auto* a : {&id, &phone, &kind, &type, &to_input, &wa_id, &payload, &opaque, &key_id,
-                    &idem_key, &idem_hash, &response, &count_business}) {
-        params.add(a->str());
-    }
-    params.add(static_cast<std::int64_t>(ttl.count())).add(now_micros);
+    params.add(count_business.str()).add(now_micros);
     params.add(business.str()).add(base_used.str()).add(through.str());
     return params;
 }
@@ -306,9 +318,12 @@ struct AcceptWriter::Impl : std::enable_shared_from_this<AcceptWriter::Impl> {
             }
         }
         const std::int64_t cutoff_micros = to_micros(now - policy::kLimitWindow);
+        // Free-form batches need only contacts and keys, unless the pair cap needs the queue.
+        const bool full_state = locks || settings.admission.pair_queue_cap > 0;
         auto state = co_await connection.execute(
-            accept_sql::kState, state_params(batch, cutoff_micros, locked_businesses.str(),
-                                             settings.admission.pair_queue_cap > 0));
+            full_state ? accept_sql::kState : accept_sql::kStateFreeForm,
+            state_params(batch, full_state, cutoff_micros, locked_businesses.str(),
+                         settings.admission.pair_queue_cap > 0));
         if (!state) {
             co_return state.error();
         }
@@ -342,7 +357,7 @@ struct AcceptWriter::Impl : std::enable_shared_from_this<AcceptWriter::Impl> {
                     continue;
                 }
             }
-            if (state->is_null(row, accept_sql::kBusinessId)) {
+            if (full_state && state->is_null(row, accept_sql::kBusinessId)) {
                 co_return Error{Errc::kInternal, "accept state: unknown phone number " + item.phone_number_id};
             }
             if (is_template(item) && state->is_null(row, accept_sql::kTier)) {
@@ -388,8 +403,8 @@ struct AcceptWriter::Impl : std::enable_shared_from_this<AcceptWriter::Impl> {
             co_return stored;
         }
         auto written = co_await connection.execute(
-            accept_sql::kInsert,
-            insert_params(batch, stored.decisions, settings.message_ttl, now_micros, locked_budgets));
+            locks ? accept_sql::kInsertCounted : accept_sql::kInsert,
+            insert_params(batch, stored.decisions, settings.message_ttl, locks, now_micros, locked_budgets));
         if (!written) {
             co_return written.error();
         }
