@@ -40,5 +40,6 @@ CREATE TABLE state_changes (
 CREATE INDEX state_changes_subject ON state_changes (subject_kind, subject_id, id);
 
 -- The recipient of each queued message, so the API can cap the backlog to one user (policy §7).
+-- Its index (relay_queue_pair) is created by `serve` only when the cap is configured: it would
+-- cost every accepted message an index insert for a setting that is off by default.
 ALTER TABLE relay_queue ADD COLUMN wa_id text NOT NULL DEFAULT '';
-CREATE INDEX relay_queue_pair ON relay_queue (phone_number_id, wa_id);

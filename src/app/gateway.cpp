@@ -100,6 +100,16 @@ struct Gateway::Impl {
         }
     }
 
+    /// With the pair backlog cap on, the index that counts a user's queued messages. Until it
+    /// exists the count is a scan of the queue: correct, only slower.
+    asio::awaitable<void> ensure_pair_backlog_index() {
+        auto built = co_await messages->ensure_pair_backlog_index();
+        if (!built) {
+            // Several instances starting together may race to create it; one of them wins.
+            spdlog::warn("creating the relay queue's pair index failed: {}", built.error().message);
+        }
+    }
+
     /// Tier reviews (auto-upgrades, flagged downgrades) every maintenance_interval_ms.
     asio::awaitable<void> review_tiers_periodically() {
         asio::steady_timer timer(ioc);
@@ -185,6 +195,9 @@ Result<void> Gateway::start() {
         }
     }
     asio::co_spawn(s.ioc, s.expire_idempotency_keys(), asio::detached);
+    if (c.pair_queue_cap > 0) {
+        asio::co_spawn(s.ioc, s.ensure_pair_backlog_index(), asio::detached);
+    }
     if (c.maintenance_interval_ms > 0) {
         asio::co_spawn(s.ioc, s.review_tiers_periodically(), asio::detached);
     }

@@ -75,4 +75,22 @@ asio::awaitable<Result<std::int64_t>> MessageStore::expire_idempotency(std::chro
     co_return rows->affected();
 }
 
+asio::awaitable<Result<void>> MessageStore::ensure_pair_backlog_index() {
+    auto lease = co_await pool_.acquire();
+    if (!lease) {
+        co_return lease.error();
+    }
+    // One implicit transaction: the session's statement_timeout must not cut a long build short,
+    // and is restored with it (a failed build rolls the SET back too).
+    auto built = co_await (*lease)->execute_simple(
+        "SET statement_timeout = 0; "
+        "CREATE INDEX IF NOT EXISTS relay_queue_pair ON relay_queue (phone_number_id, wa_id); "
+        "RESET statement_timeout",
+        std::chrono::hours(1));
+    if (!built) {
+        co_return built.error();
+    }
+    co_return Result<void>{};
+}
+
 }  // namespace wagate::store

@@ -113,6 +113,10 @@ public:
     boost::asio::awaitable<Result<std::optional<StoredMessage>>> get_outbound(const std::string& id_hex);
     /// Deletes idempotency keys older than `retention`; returns how many.
     boost::asio::awaitable<Result<std::int64_t>> expire_idempotency(std::chrono::hours retention);
+    /// Creates the relay queue's (number, user) index if it is missing: the pair backlog cap
+    /// counts a user's queued messages with it. Created only when the cap is on, because it costs
+    /// every accepted message an index insert. Blocks writes to the queue while it builds.
+    boost::asio::awaitable<Result<void>> ensure_pair_backlog_index();
 
 private:
     pg::Pool& pool_;

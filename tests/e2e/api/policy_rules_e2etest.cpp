@@ -589,6 +589,18 @@ TEST_F(PairCapTest, TheFourthQueuedMessageToOneUserIs131056) {
     EXPECT_EQ(sql("SELECT count(*) FROM wagate.relay_queue"), "4");
 }
 
+TEST_F(PairCapTest, TheGatewayCreatesTheIndexTheCapCountsWith) {
+    // Built in the background at start; the cap is correct without it, only slower.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    std::string found;
+    while ((found = sql("SELECT count(*) FROM pg_indexes WHERE schemaname = 'wagate' "
+                        "AND indexname = 'relay_queue_pair'")) != "1" &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(found, "1");
+}
+
 // ============================================================================================
 // §3 Messaging limit (budget)
 // ============================================================================================
