@@ -214,13 +214,11 @@ asio::awaitable<Result<std::unique_ptr<Connection>>> Connection::connect(
         co_return impl->fail(Errc::kDbUnavailable, "PQsetnonblocking");
     }
     std::unique_ptr<Connection> connection(new Connection(std::move(impl)));
-    // A schema-only search_path: objects planted elsewhere can never shadow ours. Generic plans:
-    // every statement is prepared once and takes parameters (arrays for the batch statements),
-    // and re-planning them for each execution cost the accept batch about as much as running
-    // them (docs/benchmarks.md).
+    // A schema-only search_path: objects planted elsewhere can never shadow ours. (Plans stay
+    // PostgreSQL's choice: forcing generic plans saved the batch statements their planning, but a
+    // generic plan made while a table was small kept hashing all of it once it had grown.)
     const std::string setup =
-        "SET search_path = wagate, pg_catalog; SET plan_cache_mode = force_generic_plan; "
-        "SET statement_timeout = " +
+        "SET search_path = wagate, pg_catalog; SET statement_timeout = " +
         std::to_string(settings.statement_timeout.count()) +
         "; SET idle_in_transaction_session_timeout = " +
         std::to_string(std::max<long long>(settings.statement_timeout.count() * 4, 10000));

@@ -134,6 +134,23 @@ constexpr pg::Statement kInsert{
     "SELECT replace(id::text, '-', '') FROM m",
     std::chrono::milliseconds(10'000)};
 
+// The fast path of a free-form batch (no template, pair cap off), which is most traffic: one
+// statement that writes the inputs the rules certainly admit and leaves the others to the
+// normal path (kStateFreeForm, domain::admission, kInsert), which decides and answers them.
+// "Certainly admitted" restates two rules as a filter, and may only ever be narrower than them:
+// a mark-as-read; or a message whose contact has no unacknowledged identity change
+// (policy::check_identity) and an open window, last_inbound_at > $14 = now - 24 h
+// (policy::window_open). The window tests at exactly 24 h fail if the two ever disagree.
+constexpr pg::Statement kInsertFreeForm{
+    "accept_insert_free_form",
+    "WITH input AS (SELECT t.* FROM unnest(" WAGATE_ACCEPT_INPUT_ARRAYS ") AS t(" WAGATE_ACCEPT_INPUT_COLUMNS ") "
+    "  WHERE t.kind = 'mark_read' OR EXISTS (SELECT 1 FROM contacts c"
+    "    WHERE c.phone_number_id = t.phone_number_id AND c.wa_id = t.wa_id"
+    "      AND NOT c.identity_ack_required AND c.last_inbound_at > " WAGATE_SQL_FROM_MICROS("$14") ")), "
+    WAGATE_ACCEPT_WRITES " "
+    "SELECT replace(id::text, '-', '') FROM m",
+    std::chrono::milliseconds(10'000)};
+
 // A batch holding its businesses' locks: also the limit count of each input that takes a slot
 // ($14: its business, else NULL; counted at $15), and each locked business's counter set to its
 // base ($16/$17) plus the counts written, with the cutoff it was expired through ($18).

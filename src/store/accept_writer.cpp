@@ -226,6 +226,16 @@ struct AcceptWriter::Impl : std::enable_shared_from_this<AcceptWriter::Impl> {
             }
             co_return;
         }
+        if (fast_path_applies(batch)) {
+            auto fast = co_await insert_certainly_admitted(**lease, batch);
+            if (!fast) {
+                co_await fail_or_isolate(**lease, batch, fast.error());
+                co_return;
+            }
+            if (batch.empty()) {
+                co_return;
+            }
+        }
         auto written = co_await decide_and_store(**lease, batch);
         if (!written && written.error().code == Errc::kRetryable && !(*lease)->broken()) {
             // A deadlock, or a race the batch detected (see decide_and_insert): nothing was
@@ -236,16 +246,19 @@ struct AcceptWriter::Impl : std::enable_shared_from_this<AcceptWriter::Impl> {
         if (written) {
             co_return;
         }
-        const Errc code = written.error().code;
-        const bool whole_batch_condition = code == Errc::kDbUnavailable || code == Errc::kTimeout;
-        if (batch.size() > 1 && !whole_batch_condition && !(*lease)->broken()) {
-            // Isolate the item at fault: every other item is still decided and committed alone.
-            spdlog::warn("accept batch of {} failed ({}); retrying one by one", batch.size(),
-                         written.error().message);
+        co_await fail_or_isolate(**lease, batch, written.error());
+    }
+
+    /// After a batch failed without writing anything: retries each item alone, so one bad item
+    /// cannot fail the others, unless the failure concerns the whole batch (database gone).
+    asio::awaitable<void> fail_or_isolate(pg::Connection& connection, std::vector<Pending>& batch, Error error) {
+        const bool whole_batch_condition = error.code == Errc::kDbUnavailable || error.code == Errc::kTimeout;
+        if (batch.size() > 1 && !whole_batch_condition && !connection.broken()) {
+            spdlog::warn("accept batch of {} failed ({}); retrying one by one", batch.size(), error.message);
             for (auto& p : batch) {
                 std::vector<Pending> single;
                 single.push_back(std::move(p));
-                auto alone = co_await decide_and_store(**lease, single);
+                auto alone = co_await decide_and_store(connection, single);
                 if (!alone) {
                     spdlog::error("accept of one request failed: {}", alone.error().message);
                     complete(single.front(), alone.error());
@@ -254,8 +267,42 @@ struct AcceptWriter::Impl : std::enable_shared_from_this<AcceptWriter::Impl> {
             co_return;
         }
         for (auto& p : batch) {
-            complete(p, written.error());
+            complete(p, error);
         }
+    }
+
+    /// A batch of free-form messages and mark-as-read, while the pair cap is off: most traffic.
+    bool fast_path_applies(const std::vector<Pending>& batch) const {
+        return settings.admission.pair_queue_cap == 0 &&
+               std::none_of(batch.begin(), batch.end(), [](const Pending& p) { return is_template(p.item); });
+    }
+
+    /// The fast path (accept_sql::kInsertFreeForm): one statement writes every request the rules
+    /// certainly admit, and those are answered. `batch` keeps the rest (a closed window, an
+    /// identity change, a repeated Idempotency-Key), for the normal path to decide.
+    asio::awaitable<Result<void>> insert_certainly_admitted(pg::Connection& connection, std::vector<Pending>& batch) {
+        const policy::TimePoint now = from_micros(to_micros(clock.now()));
+        const std::vector<Decision> all(batch.size());
+        pg::Params params = insert_params(batch, all, settings.message_ttl, false, 0, {});
+        params.add(to_micros(now - policy::kWindowLength));
+        auto written = co_await connection.execute(accept_sql::kInsertFreeForm, params);
+        if (!written) {
+            co_return written.error();
+        }
+        std::unordered_set<std::string_view> ids;
+        for (int i = 0; i < written->size(); ++i) {
+            ids.insert(written->get(i, 0));
+        }
+        std::vector<Pending> rest;
+        for (auto& p : batch) {
+            if (ids.contains(p.item.id)) {
+                complete(p, AcceptResult{AcceptOutcome::kStored, p.item.response_body, {}});
+            } else {
+                rest.push_back(std::move(p));
+            }
+        }
+        batch = std::move(rest);
+        co_return Result<void>{};
     }
 
     /// Decides and writes one batch, completing every item, or returns the error that kept the
