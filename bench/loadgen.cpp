@@ -60,6 +60,7 @@ struct Options {
     double rate = 0;  // 0 = closed loop
     int threads = 1;
     bool unique_to = false;
+    std::uint64_t to_pool = 0;  // --to-pool: {{N}} cycles through 0..to_pool-1; 0 = 10^7 values
     bool timeline = false;
     std::string label;
 };
@@ -72,10 +73,13 @@ struct Options {
                  "usage: loadgen --port N [--host 127.0.0.1] [--url http://127.0.0.1:N/path]\n"
                  "               [--method M] [--path P] [--header K:V]... [--body-file F]\n"
                  "               [--connections N] [--duration S] [--warmup S] [--drain S]\n"
-                 "               [--rate R] [--threads T] [--unique-to] [--timeline] [--label TEXT]\n"
+                 "               [--rate R] [--threads T] [--unique-to [--to-pool N]] [--timeline]\n"
+                 "               [--label TEXT]\n"
                  "  closed loop unless --rate is given (open loop, R requests/s in total)\n"
                  "  --unique-to: each {{N}} in the body becomes 7 digits that change per request\n"
                  "               (write \"to\":\"+1555{{N}}\" in the body file)\n"
+                 "  --to-pool N: with --unique-to, the digits cycle through 0000000..N-1 instead\n"
+                 "               (a fixed set of N recipients, e.g. users with an open window)\n"
                  "  --timeline: add per-second latency buckets (by intended send time) to the output\n");
     std::exit(2);
 }
@@ -163,6 +167,8 @@ Options parse_args(int argc, char** argv) {
             o.threads = static_cast<int>(parse_number(a, need(i), 1, 64));
         } else if (a == "--unique-to") {
             o.unique_to = true;
+        } else if (a == "--to-pool") {
+            o.to_pool = static_cast<std::uint64_t>(parse_number(a, need(i), 1, 10'000'000));
         } else if (a == "--timeline") {
             o.timeline = true;
         } else if (a == "--label") {
@@ -182,6 +188,9 @@ Options parse_args(int argc, char** argv) {
     o.host = "127.0.0.1";
     if (o.path.empty() || o.path.front() != '/') {
         usage("--path must start with /");
+    }
+    if (o.to_pool > 0 && !o.unique_to) {
+        usage("--to-pool needs --unique-to");
     }
     if (o.threads > o.connections) {
         o.threads = o.connections;
@@ -384,8 +393,9 @@ private:
         intended_ = intended;
         in_flight_ = true;
         if (!run_.request.slots.empty()) {
-            std::uint64_t n = g_counter.fetch_add(1, std::memory_order_relaxed) % 10'000'000;
-            char digits[8];
+            const std::uint64_t values = run_.options.to_pool > 0 ? run_.options.to_pool : 10'000'000;
+            std::uint64_t n = g_counter.fetch_add(1, std::memory_order_relaxed) % values;
+            char digits[24];  // n < 10^7: always 7 digits (the size only keeps -Wformat-truncation quiet)
             std::snprintf(digits, sizeof digits, "%07llu", static_cast<unsigned long long>(n));
             for (std::size_t slot : run_.request.slots) {
                 std::memcpy(out_.data() + slot, digits, 7);
@@ -697,6 +707,9 @@ int main(int argc, char** argv) {
         out += "\"label\":\"" + json_escape(options.label) + "\",";
     }
     out += "\"mode\":\"" + std::string(options.rate > 0 ? "open" : "closed") + "\",";
+    if (options.to_pool > 0) {
+        out += "\"to_pool\":" + std::to_string(options.to_pool) + ",";
+    }
     out += "\"method\":\"" + json_escape(options.method) + "\",\"path\":\"" + json_escape(options.path) + "\",";
     out += "\"connections\":" + std::to_string(options.connections) + ",";
     if (options.rate > 0) {
