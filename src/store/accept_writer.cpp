@@ -47,14 +47,6 @@ void complete(Pending& p, Result<AcceptResult> result) {
     });
 }
 
-std::int64_t to_micros(policy::TimePoint t) {
-    return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-}
-
-policy::TimePoint from_micros(std::int64_t micros) {
-    return policy::TimePoint(std::chrono::duration_cast<policy::Duration>(std::chrono::microseconds(micros)));
-}
-
 bool is_template(const AcceptItem& item) {
     return item.kind == domain::RequestKind::kMessage && item.type == "template";
 }

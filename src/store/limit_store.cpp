@@ -50,9 +50,6 @@ constexpr Statement kReviewCandidates{
     "SELECT b.id FROM businesses b WHERE b.auto_upgrade OR (b.upgrade_rule = 'double-in-7d' AND EXISTS"
     "  (SELECT 1 FROM phone_numbers n WHERE n.business_id = b.id AND n.status = 'FLAGGED')) ORDER BY b.id"};
 
-// Taken before the read, in its own statement, so the read sees what earlier holders committed.
-constexpr Statement kLockBusiness{"tier_review_lock", "SELECT 1 FROM businesses WHERE id = $1 FOR UPDATE"};
-
 constexpr Statement kSetTier{
     "tier_review_set_tier",
     "WITH old AS (SELECT messaging_limit_tier FROM businesses WHERE id = $1), "
@@ -76,19 +73,11 @@ constexpr Statement kPruneCounts{
     "DELETE FROM limit_counts lc USING businesses b WHERE lc.business_id = b.id"
     "  AND lc.counted_at <= b.limit_expired_through AND lc.counted_at <= " WAGATE_SQL_FROM_MICROS("$1")};
 
-std::int64_t micros(policy::TimePoint t) {
-    return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-}
-
-policy::TimePoint from_micros(std::int64_t m) {
-    return policy::TimePoint(std::chrono::duration_cast<policy::Duration>(std::chrono::microseconds(m)));
-}
-
 Params read_params(const std::string& business_id, policy::TimePoint now) {
     return Params{}
         .add(business_id)
-        .add(micros(now - policy::kLimitWindow))
-        .add(micros(now - policy::kUpgradeLookback));
+        .add(to_micros(now - policy::kLimitWindow))
+        .add(to_micros(now - policy::kUpgradeLookback));
 }
 
 /// "id:micros,id:micros" → flagged numbers.
@@ -165,7 +154,8 @@ namespace {
 
 /// One business's review, in a transaction on `c`. Returns whether anything changed.
 asio::awaitable<Result<bool>> review_one(pg::Connection& c, const std::string& id, policy::TimePoint now) {
-    auto locked = co_await c.execute(kLockBusiness, Params{}.add(id));
+    // Locked in a statement of its own, so the read below sees what earlier holders committed.
+    auto locked = co_await c.execute(kLockBusinessRow, Params{}.add(id));
     if (!locked) {
         co_return locked.error();
     }
@@ -187,7 +177,7 @@ asio::awaitable<Result<bool>> review_one(pg::Connection& c, const std::string& i
     in.flagged = limits->flagged;
     const policy::TierReview review = policy::review_tier(in, now);
     for (const std::string& number : review.reconnected) {
-        auto done = co_await c.execute(kReconnect, Params{}.add(number).add(micros(now)));
+        auto done = co_await c.execute(kReconnect, Params{}.add(number).add(to_micros(now)));
         if (!done) {
             co_return done.error();
         }
@@ -197,7 +187,7 @@ asio::awaitable<Result<bool>> review_one(pg::Connection& c, const std::string& i
                                                      .add(id)
                                                      .add(policy::to_string(*review.new_tier))
                                                      .add(review.source)
-                                                     .add(micros(now)));
+                                                     .add(to_micros(now)));
         if (!done) {
             co_return done.error();
         }
@@ -238,7 +228,7 @@ asio::awaitable<Result<int>> LimitStore::review_tiers(policy::TimePoint now) {
         }
         changed += *reviewed ? 1 : 0;
     }
-    auto pruned = co_await c.execute(kPruneCounts, Params{}.add(micros(now - policy::kUpgradeLookback)));
+    auto pruned = co_await c.execute(kPruneCounts, Params{}.add(to_micros(now - policy::kUpgradeLookback)));
     if (!pruned) {
         co_return pruned.error();
     }

@@ -38,10 +38,6 @@ asio::awaitable<Result<pg::Rows>> locked_upsert(pg::Pool& pool, const Statement&
     co_return rows;
 }
 
-std::int64_t micros(std::chrono::system_clock::time_point t) {
-    return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-}
-
 // Absent fields arrive as NULL and keep the current value (COALESCE), or the column default on
 // creation.
 // A change of tier is recorded in state_changes with the gateway clock's time ($6). `old` is the
@@ -71,8 +67,6 @@ constexpr Statement kUpsertBusiness{
     "  " WAGATE_SQL_RFC3339("created_at") ", "
     "  " WAGATE_SQL_RFC3339("updated_at") " FROM b"};
 
-constexpr Statement kLockBusinessRow{"business_lock_row",
-                                     "SELECT 1 FROM businesses WHERE id = $1 FOR NO KEY UPDATE"};
 constexpr Statement kLockPhoneRow{"phone_lock_row",
                                   "SELECT 1 FROM phone_numbers WHERE id = $1 FOR NO KEY UPDATE"};
 
@@ -222,7 +216,7 @@ asio::awaitable<Result<Business>> TenantStore::upsert_business(const std::string
     Params p;
     p.add(id).add(c.name).add(c.messaging_limit_tier).add(c.upgrade_rule);
     add_opt(p, c.auto_upgrade);
-    p.add(micros(c.changed_at));
+    p.add(to_micros(c.changed_at));
     auto rows = co_await locked_upsert(pool_, kLockBusinessRow, kUpsertBusiness, id, p);
     if (!rows) {
         co_return rows.error();
@@ -248,7 +242,7 @@ asio::awaitable<Result<PhoneNumber>> TenantStore::upsert_phone_number(const std:
     add_opt(p, c.throughput_mps);
     p.add(c.quality_rating).add(c.status).add(c.callback_url).add(c.callback_secret);
     add_opt(p, c.require_opt_in);
-    p.add(micros(c.changed_at));
+    p.add(to_micros(c.changed_at));
     auto rows = co_await locked_upsert(pool_, kLockPhoneRow, kUpsertPhone, id, p);
     if (!rows) {
         // 23503 (foreign key) and 23502 (business_id NULL on creation) both mean: no such business.
