@@ -66,6 +66,9 @@ void Api::register_routes(http::Router& public_routes, http::Router& admin_route
     });
     public_routes.add("GET", "/readyz", 0,
                       [self = &impl](Request& r, const PathParams&) { return self->readyz(r); });
+    if (impl.ctx.deps.webhook_inbox != nullptr) {
+        register_meta_webhook_routes(impl.ctx, public_routes);
+    }
     register_admin_tenant_routes(impl.ctx, admin_routes);
     register_admin_contact_routes(impl.ctx, admin_routes);
     register_admin_template_routes(impl.ctx, admin_routes);

@@ -30,6 +30,9 @@ void register_admin_template_routes(HandlerContext& ctx, http::Router& router);
 /// Registers the messaging-limit and history routes (policy §3, §4).
 void register_admin_limit_routes(HandlerContext& ctx, http::Router& router);
 
+/// Registers GET/POST /webhooks/meta (contract §3).
+void register_meta_webhook_routes(HandlerContext& ctx, http::Router& router);
+
 /// Registers /admin/v1/contacts routes (consent, identity acknowledgement, window state).
 void register_admin_contact_routes(HandlerContext& ctx, http::Router& router);
 

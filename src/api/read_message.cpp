@@ -43,6 +43,53 @@ std::string render(const store::StoredMessage& m) {
     return body.dump();
 }
 
+nlohmann::json optional_text(const std::optional<std::string>& text) {
+    return text ? nlohmann::json(*text) : nlohmann::json(nullptr);
+}
+
+/// An inbound message: Meta's wamid is its id; `status` is "received", or "deleted" once the user
+/// deleted it (its content is then gone); `content` is the message item as Meta sent it.
+std::string render(const store::InboundRecord& m) {
+    nlohmann::json content = parse_or_null(m.content_json);
+    nlohmann::json errors = nlohmann::json::array();
+    if (content.is_object() && content.contains("errors")) {
+        errors = content["errors"];
+    }
+    nlohmann::json body = {
+        {"id", m.wamid},
+        {"direction", "inbound"},
+        {"phone_number_id", m.phone_number_id},
+        {"wa_id", m.wa_id},
+        {"user_id", optional_text(m.user_id)},
+        {"type", m.type},
+        {"status", m.deleted_at ? "deleted" : "received"},
+        {"wamid", m.wamid},
+        {"created_at", optional_text(m.occurred_at)},
+        {"deleted_at", optional_text(m.deleted_at)},
+        {"statuses", nlohmann::json::array()},
+        {"errors", std::move(errors)},
+        {"pricing", nullptr},
+        {"conversation", nullptr},
+        {"biz_opaque_callback_data", nullptr},
+        {"content", std::move(content)},
+        {"contact", parse_or_null(m.contact_json)}};
+    return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+/// GET of an id that is not a gateway id: an inbound message, known by Meta's wamid.
+asio::awaitable<http::Response> read_inbound(HandlerContext& ctx, const AuthenticatedKey& key,
+                                             const std::string& wamid, const std::string& rid) {
+    auto not_found = domain::api_errors::not_found("id: no message " + wamid + " for this API key");
+    auto found = co_await ctx.deps.messages.get_inbound(wamid);
+    if (!found) {
+        co_return error_response(from_internal(found.error(), rid), rid);
+    }
+    if (!*found || !key.may_use((*found)->phone_number_id)) {
+        co_return error_response(not_found, rid);
+    }
+    co_return json_response(200, render(**found));
+}
+
 }  // namespace
 
 asio::awaitable<http::Response> read_message(HandlerContext& ctx, http::Request& request,
@@ -54,11 +101,11 @@ asio::awaitable<http::Response> read_message(HandlerContext& ctx, http::Request&
     }
     const std::string& external = params.at("id");
     const std::string id = internal_message_id(external);
-    // Inbound messages (known by wamid) arrive with the webhook ingest; until then every id that
-    // is not a gateway id is unknown.
     auto not_found = domain::api_errors::not_found("id: no message " + external + " for this API key");
     if (id.empty()) {
-        co_return error_response(not_found, rid);
+        // wamids hold '/', '+' and '=': a client escapes them in the path.
+        auto inbound = co_await read_inbound(ctx, *key, http::percent_decode(external, false), rid);
+        co_return inbound;
     }
     auto found = co_await ctx.deps.messages.get_outbound(id);
     if (!found) {

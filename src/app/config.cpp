@@ -83,6 +83,11 @@ const std::vector<Setting>& settings() {
         {"WAGATE_PAIR_QUEUE_CAP", Kind::kInt, false, 0, 1'000'000, to(&Config::pair_queue_cap)},
         {"WAGATE_MAINTENANCE_INTERVAL_MS", Kind::kInt, false, 0, 86'400'000,
          to(&Config::maintenance_interval_ms)},
+        {"WAGATE_WINDOW_RENEWED_BY", Kind::kList, false, 0, 0, to(&Config::window_renewed_by)},
+        {"WAGATE_WEBHOOK_PROCESSING", Kind::kBool, false, 0, 0, to(&Config::webhook_processing)},
+        {"WAGATE_WEBHOOK_LEASE_MS", Kind::kInt, false, 100, 3'600'000, to(&Config::webhook_lease_ms)},
+        {"WAGATE_WEBHOOK_RETENTION_HOURS", Kind::kInt, false, 1, 24 * 365, to(&Config::webhook_retention_hours)},
+        {"WAGATE_WEBHOOK_MAX_BODY_BYTES", Kind::kSize, false, 1024, 64 << 20, to(&Config::webhook_max_body_bytes)},
     };
     return table;
 }
@@ -169,6 +174,11 @@ void check_semantics(ConfigLoad& load, bool require_database) {
     }
     if (c.unknown_templates != "reject" && c.unknown_templates != "pass") {
         errors.push_back("WAGATE_UNKNOWN_TEMPLATES: must be reject or pass");
+    }
+    for (const auto& kind : c.window_renewed_by) {
+        if (kind != "reaction" && kind != "system" && kind != "unsupported") {
+            errors.push_back("WAGATE_WINDOW_RENEWED_BY: \"" + kind + "\" is not one of reaction, system, unsupported");
+        }
     }
     if (!c.upstream_url.starts_with("https://") && !c.upstream_url.starts_with("http://")) {
         errors.push_back("WAGATE_UPSTREAM_URL: must start with https:// (or http:// for tests and the sandbox)");

@@ -23,6 +23,7 @@
 #include <wagate/store/message_store.hpp>
 #include <wagate/store/template_store.hpp>
 #include <wagate/store/tenant_store.hpp>
+#include <wagate/store/webhook_store.hpp>
 
 namespace wagate::app {
 namespace asio = boost::asio;
@@ -64,6 +65,8 @@ struct Gateway::Impl {
     std::unique_ptr<store::MessageStore> messages;
     std::unique_ptr<store::LimitStore> limits;
     std::unique_ptr<store::AcceptWriter> writer;
+    std::unique_ptr<store::WebhookInbox> webhook_inbox;
+    std::unique_ptr<store::WebhookProcessor> webhook_processor;  // null when processing is off here
     std::unique_ptr<api::Api> api;
     http::Router public_routes;
     http::Router admin_routes;
@@ -98,6 +101,32 @@ struct Gateway::Impl {
             timer.expires_after(std::chrono::hours(1));
             co_await timer.async_wait(asio::use_awaitable);
         }
+    }
+
+    /// Forgets processed webhook bodies, parked statuses never attached and quarantined bodies
+    /// past their retention, hourly.
+    asio::awaitable<void> prune_webhooks() {
+        asio::steady_timer timer(ioc);
+        for (;;) {
+            auto pruned = co_await webhook_processor->prune(std::chrono::hours(config.webhook_retention_hours));
+            if (!pruned) {
+                spdlog::warn("webhook retention failed: {}", pruned.error().message);
+            }
+            timer.expires_after(std::chrono::hours(1));
+            co_await timer.async_wait(asio::use_awaitable);
+        }
+    }
+
+    store::WebhookSettings webhook_settings() const {
+        store::WebhookSettings w;
+        w.lease = milliseconds(config.webhook_lease_ms);
+        w.statement_timeout = milliseconds(config.statement_timeout_ms);
+        for (const auto& kind : config.window_renewed_by) {
+            w.window.reactions = w.window.reactions || kind == "reaction";
+            w.window.system_messages = w.window.system_messages || kind == "system";
+            w.window.unsupported = w.window.unsupported || kind == "unsupported";
+        }
+        return w;
     }
 
     /// With the pair backlog cap on, the index that counts a user's queued messages. Until it
@@ -169,15 +198,24 @@ Result<void> Gateway::start() {
     writer_settings.admission.pair_queue_cap = c.pair_queue_cap;
     s.writer = std::make_unique<store::AcceptWriter>(s.ioc.get_executor(), *s.pool, writer_settings, *s.clock);
 
+    s.webhook_inbox = std::make_unique<store::WebhookInbox>(s.ioc.get_executor(), *s.pool, s.webhook_settings());
+    if (c.webhook_processing) {
+        s.webhook_processor = std::make_unique<store::WebhookProcessor>(s.ioc.get_executor(), *s.pool,
+                                                                        s.webhook_settings(), *s.clock);
+    }
+
     api::ApiSettings api_settings;
     api_settings.validation.max_contacts = static_cast<std::size_t>(c.max_contacts);
     api_settings.validation.max_json_depth = static_cast<std::size_t>(c.json_max_depth);
     api_settings.max_send_body_bytes = c.max_body_bytes;
     api_settings.auth_cache_ttl = milliseconds(c.auth_cache_ttl_ms);
     api_settings.admin_token = c.admin_token;
+    api_settings.meta_app_secrets = c.meta_app_secrets;
+    api_settings.meta_verify_token = c.meta_verify_token;
+    api_settings.max_webhook_body_bytes = c.webhook_max_body_bytes;
     s.api = std::make_unique<api::Api>(
         api_settings, api::ApiDependencies{*s.pool, *s.tenants, *s.contacts, *s.templates, *s.messages, *s.limits,
-                                     *s.writer, *s.clock});
+                                     *s.writer, *s.clock, s.webhook_inbox.get(), s.webhook_processor.get()});
     s.api->set_schema_ready(schema_ready);
     const bool separate_admin = !c.admin_listen.empty();
     s.api->register_routes(s.public_routes, separate_admin ? s.admin_routes : s.public_routes);
@@ -195,6 +233,10 @@ Result<void> Gateway::start() {
         }
     }
     asio::co_spawn(s.ioc, s.expire_idempotency_keys(), asio::detached);
+    if (s.webhook_processor) {
+        asio::co_spawn(s.ioc, s.webhook_processor->run_sweeps(), asio::detached);
+        asio::co_spawn(s.ioc, s.prune_webhooks(), asio::detached);
+    }
     if (c.pair_queue_cap > 0) {
         asio::co_spawn(s.ioc, s.ensure_pair_backlog_index(), asio::detached);
     }
@@ -226,6 +268,26 @@ Result<int> Gateway::run_maintenance() {
     return future.get();
 }
 
+Result<void> Gateway::drain_webhooks() {
+    Impl& s = *impl_;
+    if (!s.webhook_processor) {
+        return {};
+    }
+    auto done = std::make_shared<std::promise<Result<void>>>();
+    auto future = done->get_future();
+    asio::co_spawn(
+        s.ioc,
+        [](store::WebhookProcessor* processor, std::shared_ptr<std::promise<Result<void>>> out) -> asio::awaitable<void> {
+            auto drained = co_await processor->drain();
+            out->set_value(std::move(drained));
+        }(s.webhook_processor.get(), done),
+        asio::detached);
+    if (future.wait_for(milliseconds(s.config.shutdown_grace_ms) + std::chrono::seconds(30)) != std::future_status::ready) {
+        return Error{Errc::kTimeout, "webhook processing did not drain in time"};
+    }
+    return future.get();
+}
+
 unsigned short Gateway::port() const noexcept { return impl_->server ? impl_->server->port() : 0; }
 
 unsigned short Gateway::admin_port() const noexcept {
@@ -251,6 +313,13 @@ void Gateway::stop() {
     // The grace timer forces sessions closed after `grace`, so this wait is bounded.
     for (auto& f : drained) {
         f.wait_for(grace + std::chrono::seconds(2));
+    }
+    // Webhooks acknowledged but not yet applied are safe in the database either way; applying
+    // them now only saves the next instance the lease wait.
+    if (s.webhook_processor && !s.threads.empty()) {
+        if (auto drained_webhooks = drain_webhooks(); !drained_webhooks) {
+            spdlog::warn("stopping with webhooks still pending: {}", drained_webhooks.error().message);
+        }
     }
     s.work.reset();
     s.ioc.stop();

@@ -40,4 +40,44 @@ bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
     return constant_time_equal(sha256(a), sha256(b));
 }
 
+namespace {
+
+int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+}  // namespace
+
+bool verify_hub_signature(std::string_view header, std::string_view body,
+                          std::span<const std::string> secrets) noexcept {
+    constexpr std::string_view kPrefix = "sha256=";
+    if (header.size() != kPrefix.size() + 64 || header.substr(0, kPrefix.size()) != kPrefix) {
+        return false;
+    }
+    Sha256 claimed{};
+    for (std::size_t i = 0; i < claimed.size(); ++i) {
+        const int hi = hex_value(header[kPrefix.size() + 2 * i]);
+        const int lo = hex_value(header[kPrefix.size() + 2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            return false;
+        }
+        claimed[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+    }
+    bool verified = false;
+    for (const auto& secret : secrets) {
+        // No early exit: the time taken does not say which secret matched.
+        verified |= !secret.empty() && constant_time_equal(hmac_sha256(secret, body), claimed);
+    }
+    return verified;
+}
+
 }  // namespace wagate::crypto

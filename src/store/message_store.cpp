@@ -4,6 +4,7 @@
 #include <wagate/pg/statement.hpp>
 
 #include "store/sql_text.hpp"
+#include "store/webhook_statements.hpp"
 
 namespace wagate::store {
 namespace asio = boost::asio;
@@ -21,6 +22,19 @@ constexpr pg::Statement kGetStatuses{
     "message_statuses_get",
     "SELECT status, floor(extract(epoch FROM occurred_at))::bigint::text, errors::text "
     "FROM message_statuses WHERE message_id = $1::uuid ORDER BY occurred_at, recorded_at"};
+
+constexpr pg::Statement kGetInbound{
+    "inbound_get",
+    "SELECT phone_number_id, wa_id, user_id, type, "
+    "  CASE WHEN occurred_at IS NOT NULL THEN " WAGATE_SQL_RFC3339("occurred_at") " END, "
+    "  CASE WHEN deleted_at IS NOT NULL THEN " WAGATE_SQL_RFC3339("deleted_at") " END, "
+    "  content::text, contact::text "
+    "FROM inbound_messages WHERE wamid = $1"};
+
+constexpr pg::Statement kRecordWamid{
+    "message_record_wamid",
+    "UPDATE messages SET wamid = $2, updated_at = now() WHERE id = $1::uuid AND (wamid IS NULL OR wamid = $2) "
+    "RETURNING 1"};
 
 constexpr pg::Statement kExpireIdempotency{
     "idempotency_expire",
@@ -64,6 +78,47 @@ asio::awaitable<Result<std::optional<StoredMessage>>> MessageStore::get_outbound
                                          statuses->get_optional(i, 2)});
     }
     co_return std::optional<StoredMessage>(std::move(m));
+}
+
+asio::awaitable<Result<std::optional<InboundRecord>>> MessageStore::get_inbound(const std::string& wamid) {
+    auto rows = co_await pool_.execute(kGetInbound, pg::Params{}.add(wamid));
+    if (!rows) {
+        co_return rows.error();
+    }
+    if (rows->size() == 0) {
+        co_return std::optional<InboundRecord>{};
+    }
+    InboundRecord m;
+    m.wamid = wamid;
+    m.phone_number_id = rows->get(0, 0);
+    m.wa_id = rows->get(0, 1);
+    m.user_id = rows->get_optional(0, 2);
+    m.type = rows->get(0, 3);
+    m.occurred_at = rows->get_optional(0, 4);
+    m.deleted_at = rows->get_optional(0, 5);
+    m.content_json = rows->get_optional(0, 6);
+    m.contact_json = rows->get_optional(0, 7);
+    co_return std::optional<InboundRecord>(std::move(m));
+}
+
+asio::awaitable<Result<bool>> MessageStore::record_wamid(const std::string& id_hex, const std::string& wamid) {
+    // Two statements, each committed: the attach must start after the wamid is visible, so that
+    // it and a concurrent webhook batch that parked a status cannot both miss each other
+    // (webhook_sql::kAttachParked).
+    auto recorded = co_await pool_.execute(kRecordWamid, pg::Params{}.add(id_hex).add(wamid));
+    if (!recorded) {
+        co_return recorded.error();
+    }
+    if (recorded->size() == 0) {
+        co_return false;
+    }
+    const std::vector<std::string> wamids{wamid};
+    const pg::Params attach_params = pg::Params{}.add(pg::text_array(wamids));
+    auto attached = co_await pool_.execute(webhook_sql::kAttachParked, attach_params);
+    if (!attached) {
+        co_return attached.error();
+    }
+    co_return true;
 }
 
 asio::awaitable<Result<std::int64_t>> MessageStore::expire_idempotency(std::chrono::hours retention) {

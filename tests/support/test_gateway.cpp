@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "support/meta_webhooks.hpp"
 #include "support/test_database.hpp"
 
 namespace wagate::test {
@@ -18,6 +19,8 @@ app::Config TestGateway::base_config() {
     c.db_pool = 6;
     c.auth_cache_ttl_ms = 0;  // tests see revocations at once
     c.shutdown_grace_ms = 2000;
+    c.meta_app_secrets = {kAppSecret, kOldAppSecret};
+    c.meta_verify_token = kVerifyToken;
     return c;
 }
 
@@ -31,6 +34,12 @@ TestGateway::TestGateway(app::Config config, std::shared_ptr<const Clock> clock)
 }
 
 TestGateway::~TestGateway() { gateway_->stop(); }
+
+void TestGateway::drain_webhooks() {
+    if (auto drained = gateway_->drain_webhooks(); !drained) {
+        throw std::runtime_error("draining webhooks failed: " + drained.error().message);
+    }
+}
 
 namespace {
 void expect_2xx(const HttpResult& r, const std::string& what) {

@@ -29,6 +29,8 @@ public:
     void stop() { gateway_->stop(); }
     /// The periodic maintenance (tier reviews), once, now; returns how many businesses changed.
     Result<int> run_maintenance() { return gateway_->run_maintenance(); }
+    /// Applies every stored webhook now; throws if that fails.
+    void drain_webhooks();
 
     /// An admin API request with the given Bearer token (the configured admin token by default).
     HttpResult admin(const std::string& method, const std::string& path, const std::string& body = {},

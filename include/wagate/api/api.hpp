@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <wagate/core/clock.hpp>
 #include <wagate/domain/send_request.hpp>
@@ -21,6 +22,8 @@ class TemplateStore;
 class MessageStore;
 class LimitStore;
 class AcceptWriter;
+class WebhookInbox;
+class WebhookProcessor;
 }  // namespace wagate::store
 
 namespace wagate::api {
@@ -34,6 +37,10 @@ struct ApiSettings {
     std::chrono::milliseconds auth_cache_ttl{1000};
     /// Empty: the admin API answers 401 to everything.
     std::string admin_token;
+    /// Meta's app secrets (any one verifies a webhook) and the subscription verify token.
+    std::vector<std::string> meta_app_secrets;
+    std::string meta_verify_token;
+    std::size_t max_webhook_body_bytes = 8 * 1024 * 1024;
 };
 
 struct ApiDependencies {
@@ -45,6 +52,10 @@ struct ApiDependencies {
     store::LimitStore& limits;
     store::AcceptWriter& writer;
     const Clock& clock;
+    /// Null: no /webhooks/meta routes. A null processor: this instance stores webhooks and
+    /// leaves applying them to others (WAGATE_WEBHOOK_WORKERS=0).
+    store::WebhookInbox* webhook_inbox = nullptr;
+    store::WebhookProcessor* webhook_processor = nullptr;
 };
 
 /// The business-facing send API, the admin API and the health routes.

@@ -48,6 +48,15 @@ struct Config {
     std::string unknown_templates = "reject";  // "reject" (132001) or "pass" (to Meta unchecked)
     int pair_queue_cap = 0;                    // messages queued to one user before 131056; 0 = off
     int maintenance_interval_ms = 60'000;      // auto-upgrades and flagged downgrades; 0 = never
+    /// Doubtful inbound kinds that also renew the customer service window: any of "reaction",
+    /// "system", "unsupported" (the last also covers revoke and unknown types). Default: none.
+    std::vector<std::string> window_renewed_by;
+
+    // Webhook ingest (docs/webhooks.md).
+    bool webhook_processing = true;        // false: store verified webhooks, let other instances apply them
+    int webhook_lease_ms = 30'000;         // how long a delivery is held before another instance may take it
+    int webhook_retention_hours = 168;     // processed bodies, parked statuses, quarantine
+    std::size_t webhook_max_body_bytes = 8 * 1024 * 1024;
 };
 
 /// Environment variables as name → value (tests pass their own; `serve` passes environ).

@@ -26,6 +26,11 @@ public:
     /// changed. Errors: kDbUnavailable, kTimeout.
     Result<int> run_maintenance();
 
+    /// Applies every stored webhook delivery this instance holds or nobody holds, and returns
+    /// once none is left (tests wait on it; stop() calls it). No-op when processing is off here.
+    /// Errors: kDbUnavailable, kTimeout.
+    Result<void> drain_webhooks();
+
     unsigned short port() const noexcept;
     /// The admin listener's port, or port() when the admin API shares the main listener.
     unsigned short admin_port() const noexcept;

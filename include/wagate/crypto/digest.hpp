@@ -26,4 +26,9 @@ bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
 /// Constant-time equality of two digests.
 bool constant_time_equal(const Sha256& a, const Sha256& b) noexcept;
 
+/// Meta's X-Hub-Signature-256 check: `header` is "sha256=" and 64 hex digits (either case), equal
+/// to HMAC-SHA256 of the raw `body` bytes under any one of `secrets` (several during a rotation).
+/// Each comparison is constant-time; a malformed header or no secret at all never verifies.
+bool verify_hub_signature(std::string_view header, std::string_view body, std::span<const std::string> secrets) noexcept;
+
 }  // namespace wagate::crypto

@@ -35,7 +35,8 @@ struct Response {
     std::string body;
 };
 
-/// Percent-decodes `text` ('+' as space, as in query strings). Malformed escapes are kept as is.
-std::string percent_decode(std::string_view text);
+/// Percent-decodes `text`; '+' is a space in query strings (the default) and itself in paths.
+/// Malformed escapes are kept as is.
+std::string percent_decode(std::string_view text, bool plus_is_space = true);
 
 }  // namespace wagate::http

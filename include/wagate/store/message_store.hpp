@@ -105,12 +105,30 @@ struct StoredMessage {
     std::vector<StatusEvent> statuses;
 };
 
+/// An inbound message as stored from Meta's webhook.
+struct InboundRecord {
+    std::string wamid;
+    std::string phone_number_id;
+    std::string wa_id;
+    std::optional<std::string> user_id;
+    std::string type;
+    std::optional<std::string> occurred_at;  // RFC 3339; null for a tombstone whose message never came
+    std::optional<std::string> deleted_at;
+    std::optional<std::string> content_json;  // null once deleted
+    std::optional<std::string> contact_json;
+};
+
 /// Reads of messages, and expiry of idempotency keys. Thread-safe.
 class MessageStore {
 public:
     explicit MessageStore(pg::Pool& pool) : pool_(pool) {}
 
     boost::asio::awaitable<Result<std::optional<StoredMessage>>> get_outbound(const std::string& id_hex);
+    boost::asio::awaitable<Result<std::optional<InboundRecord>>> get_inbound(const std::string& wamid);
+    /// Records Meta's `wamid` for an outbound message (the relay, after Meta accepted it), then
+    /// attaches any statuses parked for that wamid. False if the message is unknown or already
+    /// has another wamid.
+    boost::asio::awaitable<Result<bool>> record_wamid(const std::string& id_hex, const std::string& wamid);
     /// Deletes idempotency keys older than `retention`; returns how many.
     boost::asio::awaitable<Result<std::int64_t>> expire_idempotency(std::chrono::hours retention);
     /// Creates the relay queue's (number, user) index if it is missing: the pair backlog cap

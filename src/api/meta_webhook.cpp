@@ -1,0 +1,68 @@
+#include <spdlog/spdlog.h>
+#include <wagate/crypto/digest.hpp>
+#include <wagate/store/webhook_store.hpp>
+
+#include "api/handlers.hpp"
+#include "api/responses.hpp"
+
+namespace wagate::api {
+namespace asio = boost::asio;
+
+namespace {
+
+/// The verification handshake (reference/webhooks.md §1.2): the challenge back, byte for byte,
+/// as plain text when the mode is subscribe and the token matches; 403 otherwise.
+asio::awaitable<http::Response> verify_subscription(HandlerContext& ctx, http::Request& request,
+                                                    const http::PathParams&) {
+    const std::string& expected = ctx.settings.meta_verify_token;
+    const bool ok = !expected.empty() && request.query_param("hub.mode") == "subscribe" &&
+                    crypto::constant_time_equal(request.query_param("hub.verify_token"), expected);
+    if (!ok) {
+        co_return error_response(domain::api_errors::forbidden("hub.verify_token: does not match"), request.request_id);
+    }
+    http::Response response;
+    response.status = 200;
+    response.content_type = "text/plain";
+    response.body = request.query_param("hub.challenge");
+    co_return response;
+}
+
+/// A webhook POST: verified over the raw bytes, committed raw, then answered; applied after.
+asio::awaitable<http::Response> receive(HandlerContext& ctx, http::Request& request, const http::PathParams&) {
+    const std::string& rid = request.request_id;
+    const std::string signature(request.header("x-hub-signature-256"));
+    if (!crypto::verify_hub_signature(signature, request.body, ctx.settings.meta_app_secrets)) {
+        const std::string reason = ctx.settings.meta_app_secrets.empty() ? "no app secret configured"
+                                   : signature.empty()                   ? "missing X-Hub-Signature-256"
+                                                                         : "signature does not verify";
+        auto kept = co_await ctx.deps.webhook_inbox->quarantine(reason, signature, request.remote_address,
+                                                                std::move(request.body));
+        if (!kept) {
+            spdlog::warn("quarantining an unverified webhook failed: {}", kept.error().message);
+        }
+        co_return error_response(domain::api_errors::unauthenticated("X-Hub-Signature-256: " + reason), rid);
+    }
+    const bool process_here = ctx.deps.webhook_processor != nullptr;
+    std::string body = process_here ? request.body : std::move(request.body);
+    auto stored = co_await ctx.deps.webhook_inbox->store(std::move(body), process_here);
+    if (!stored) {
+        // Not stored, so not acknowledged: Meta retries (reference §2.3).
+        co_return error_response(from_internal(stored.error(), rid), rid);
+    }
+    if (process_here && !stored->duplicate) {
+        ctx.deps.webhook_processor->submit(stored->id, std::move(request.body));
+    }
+    co_return json_response(200, "{\"success\":true}");
+}
+
+}  // namespace
+
+void register_meta_webhook_routes(HandlerContext& ctx, http::Router& router) {
+    auto bind = [&ctx](auto handler) {
+        return [&ctx, handler](http::Request& r, const http::PathParams& p) { return handler(ctx, r, p); };
+    };
+    router.add("GET", "/webhooks/meta", 0, bind(verify_subscription));
+    router.add("POST", "/webhooks/meta", ctx.settings.max_webhook_body_bytes, bind(receive));
+}
+
+}  // namespace wagate::api
