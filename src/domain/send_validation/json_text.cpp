@@ -36,6 +36,11 @@ ScanProblem scan_json_text(std::string_view text, std::size_t max_depth) noexcep
 }
 
 std::optional<Json> parse_json(std::string_view text) {
+    // A raw NUL is never valid JSON, but nlohmann's lexer takes it for the end of the input and
+    // would accept `{"a":1}\0anything` as `{"a":1}`.
+    if (text.find('\0') != std::string_view::npos) {
+        return std::nullopt;
+    }
     Json value = Json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (value.is_discarded()) {
         return std::nullopt;

@@ -312,6 +312,15 @@ TEST(CountCodePoints, TextLimitUsesCodePoints) {
     EXPECT_EQ(result.error().details, "text.body: at most 4096 characters");
 }
 
+TEST(SendRequestBody, JsonFollowedByANulAndGarbageIsRejected) {
+    // nlohmann's lexer would stop at the NUL and accept the JSON before it.
+    const std::string valid = R"({"messaging_product":"whatsapp","to":"+15551234567","type":"text","text":{"body":"hi"}})";
+    EXPECT_TRUE(validate_send_request(valid, {}).has_value());
+    const auto result = validate_send_request(valid + std::string(1, '\0') + "garbage", {});
+    ASSERT_FALSE(result.has_value());
+    EXPECT_EQ(result.error().http_status, 400);
+}
+
 // ---- emoji rules (through reactions and flow_cta) ---------------------------------------------
 
 json text_message(const std::string& body) {
