@@ -1,5 +1,7 @@
 #include <wagate/crypto/digest.hpp>
 
+#include <algorithm>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -57,21 +59,34 @@ int hex_value(char c) noexcept {
 
 }  // namespace
 
+std::optional<std::string> from_hex(std::string_view hex) {
+    if (hex.size() % 2 != 0) {
+        return std::nullopt;
+    }
+    std::string out(hex.size() / 2, '\0');
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        const int hi = hex_value(hex[2 * i]);
+        const int lo = hex_value(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            return std::nullopt;
+        }
+        out[i] = static_cast<char>(hi << 4 | lo);
+    }
+    return out;
+}
+
 bool verify_hub_signature(std::string_view header, std::string_view body,
                           std::span<const std::string> secrets) noexcept {
     constexpr std::string_view kPrefix = "sha256=";
     if (header.size() != kPrefix.size() + 64 || header.substr(0, kPrefix.size()) != kPrefix) {
         return false;
     }
-    Sha256 claimed{};
-    for (std::size_t i = 0; i < claimed.size(); ++i) {
-        const int hi = hex_value(header[kPrefix.size() + 2 * i]);
-        const int lo = hex_value(header[kPrefix.size() + 2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            return false;
-        }
-        claimed[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+    const auto bytes = from_hex(header.substr(kPrefix.size()));
+    if (!bytes) {
+        return false;
     }
+    Sha256 claimed{};
+    std::copy(bytes->begin(), bytes->end(), claimed.begin());
     bool verified = false;
     for (const auto& secret : secrets) {
         // No early exit: the time taken does not say which secret matched.

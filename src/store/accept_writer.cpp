@@ -1,24 +1,16 @@
 #include <wagate/store/message_store.hpp>
 
 #include <algorithm>
-#include <deque>
 #include <map>
-#include <mutex>
 #include <unordered_set>
 #include <utility>
 
-#include <boost/asio/any_completion_handler.hpp>
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 #include <wagate/pg/pool.hpp>
 #include <wagate/pg/statement.hpp>
 
 #include "store/accept_statements.hpp"
+#include "store/group_commit.hpp"
 #include "store/template_cache.hpp"
 
 namespace wagate::store {
@@ -31,21 +23,12 @@ using domain::admission::Candidate;
 using domain::admission::RecipientState;
 using domain::admission::Request;
 using Budgets = std::map<std::string, Budget, std::less<>>;
-using Completion = asio::any_completion_handler<void(Result<AcceptResult>)>;
 namespace policy = domain::policy;
 
-struct Pending {
-    AcceptItem item;
-    Completion completion;
-    asio::any_io_executor resume_on;  // the executor (strand) of the waiting request
-};
+using Commit = GroupCommit<AcceptItem, AcceptResult>;
+using Pending = Commit::Entry;
 
-void complete(Pending& p, Result<AcceptResult> result) {
-    // Resume the waiting request on its own executor, not on the writer's thread.
-    asio::post(p.resume_on, [c = std::move(p.completion), r = std::move(result)]() mutable {
-        std::move(c)(std::move(r));
-    });
-}
+void complete(Pending& p, Result<AcceptResult> result) { Commit::complete(p, std::move(result)); }
 
 bool is_template(const AcceptItem& item) {
     return item.kind == domain::RequestKind::kMessage && item.type == "template";
@@ -152,65 +135,17 @@ std::optional<policy::TimePoint> optional_time(const pg::Rows& rows, int row, in
 
 }  // namespace
 
-struct AcceptWriter::Impl : std::enable_shared_from_this<AcceptWriter::Impl> {
-    asio::any_io_executor executor;
+struct AcceptWriter::Impl {
     pg::Pool& pool;
     AcceptWriterSettings settings;
     const Clock& clock;
     TemplateCache templates;
 
-    std::mutex mutex;  // guards queue and writers; never held across co_await
-    std::deque<Pending> queue;
-    std::size_t writers = 0;
+    std::shared_ptr<Commit> commit;  // requests queue here while every writer is committing
 
-    Impl(asio::any_io_executor ex, pg::Pool& p, AcceptWriterSettings s, const Clock& c)
-        : executor(ex), pool(p), settings(s), clock(c) {}
+    Impl(pg::Pool& p, AcceptWriterSettings s, const Clock& c) : pool(p), settings(s), clock(c) {}
 
-    void submit(Pending pending) {
-        std::vector<std::vector<Pending>> batches;
-        {
-            std::lock_guard lock(mutex);
-            queue.push_back(std::move(pending));
-            take_batches(batches);
-        }
-        launch(std::move(batches));
-    }
-
-    /// Under the lock: hands queued requests to idle writers. Requests queue while every writer
-    /// is committing, which is what makes the next commit a group.
-    void take_batches(std::vector<std::vector<Pending>>& out) {
-        while (writers < settings.max_writers && !queue.empty()) {
-            std::vector<Pending> batch;
-            const std::size_t n = std::min(queue.size(), settings.max_batch);
-            batch.reserve(n);
-            for (std::size_t i = 0; i < n; ++i) {
-                batch.push_back(std::move(queue.front()));
-                queue.pop_front();
-            }
-            ++writers;
-            out.push_back(std::move(batch));
-        }
-    }
-
-    void launch(std::vector<std::vector<Pending>> batches) {
-        for (auto& batch : batches) {
-            asio::co_spawn(executor, write(std::move(batch)),
-                           [self = shared_from_this()](std::exception_ptr e) {
-                               if (e) {
-                                   spdlog::error("accept writer: unexpected exception");
-                               }
-                               std::vector<std::vector<Pending>> next;
-                               {
-                                   std::lock_guard lock(self->mutex);
-                                   --self->writers;
-                                   self->take_batches(next);
-                               }
-                               self->launch(std::move(next));
-                           });
-        }
-    }
-
-    asio::awaitable<void> write(std::vector<Pending> batch) {
+    asio::awaitable<void> write(std::vector<Pending>& batch) {
         auto lease = co_await pool.acquire();
         if (!lease) {
             for (auto& p : batch) {
@@ -497,7 +432,7 @@ struct AcceptWriter::Impl : std::enable_shared_from_this<AcceptWriter::Impl> {
                 continue;
             }
             if (decision.fate == Fate::kDeferred) {
-                submit(std::move(p));
+                commit->resubmit(std::move(p));
                 continue;
             }
             if (stored.written_ids.contains(p.item.id)) {
@@ -525,20 +460,27 @@ struct AcceptWriter::Impl : std::enable_shared_from_this<AcceptWriter::Impl> {
 
 AcceptWriter::AcceptWriter(asio::any_io_executor executor, pg::Pool& pool,
                            AcceptWriterSettings settings, const Clock& clock)
-    : impl_(std::make_shared<Impl>(executor, pool, settings, clock)) {}
+    : impl_(std::make_shared<Impl>(pool, settings, clock)) {
+    // The flush holds the writer only while it runs (see GroupCommit).
+    std::weak_ptr<Impl> weak = impl_;
+    impl_->commit = std::make_shared<Commit>(
+        std::move(executor), settings.max_batch, settings.max_writers,
+        [weak](Commit::Batch& batch) -> asio::awaitable<void> {
+            auto self = weak.lock();
+            if (!self) {
+                for (auto& p : batch) {
+                    complete(p, Error{Errc::kDbUnavailable, "the gateway is stopping"});
+                }
+                co_return;
+            }
+            co_await self->write(batch);
+        });
+}
 
 AcceptWriter::~AcceptWriter() = default;
 
 // Deliberately not a coroutine: GCC 12 destroys a lambda's captures twice when the lambda is a
 // temporary inside a co_await expression (see docs/adr/0002-gcc12-coroutine-rules.md).
-asio::awaitable<Result<AcceptResult>> AcceptWriter::accept(AcceptItem item) {
-    return asio::async_initiate<decltype(asio::use_awaitable), void(Result<AcceptResult>)>(
-        [impl = impl_](auto handler, AcceptItem&& pending_item) {
-            // The waiting coroutine's own executor (its session strand), taken before type erasure.
-            asio::any_io_executor resume_on = asio::get_associated_executor(handler);
-            impl->submit(Pending{std::move(pending_item), Completion(std::move(handler)), resume_on});
-        },
-        asio::use_awaitable, std::move(item));
-}
+asio::awaitable<Result<AcceptResult>> AcceptWriter::accept(AcceptItem item) { return impl_->commit->submit(std::move(item)); }
 
 }  // namespace wagate::store

@@ -53,6 +53,9 @@ public:
             boost::asio::use_awaitable, std::move(item));
     }
 
+    /// Queues an entry again, its completion still pending: it goes with the next batch.
+    void resubmit(Entry entry) { enqueue(std::move(entry)); }
+
 private:
     void enqueue(Entry entry) {
         std::vector<Batch> batches;

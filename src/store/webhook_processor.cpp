@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
+#include <wagate/crypto/digest.hpp>
 #include <wagate/domain/webhook.hpp>
 #include <wagate/pg/pool.hpp>
 #include <wagate/pg/statement.hpp>
@@ -124,21 +125,6 @@ wh::ItemFailure describe_single(const Work& w, std::string reason, std::int64_t&
         return from(w.account_updates.front(), w.account_updates.front().item.value_json);
     }
     return from(w.tombstones.front(), w.tombstones.front().item.wamid);
-}
-
-std::string hex_decode(std::string_view hex) {
-    auto value = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return 0;
-    };
-    std::string out;
-    out.reserve(hex.size() / 2);
-    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-        out.push_back(static_cast<char>(value(hex[i]) << 4 | value(hex[i + 1])));
-    }
-    return out;
 }
 
 std::string normalise_language(std::string language) {
@@ -646,7 +632,8 @@ struct WebhookProcessor::Impl : std::enable_shared_from_this<WebhookProcessor::I
                 co_return rows.error();
             }
             for (int i = 0; i < rows->size(); ++i) {
-                submit(Delivery{rows->get_int64(i, 0), hex_decode(rows->get(i, 1))});
+                auto body = crypto::from_hex(rows->get(i, 1));
+                submit(Delivery{rows->get_int64(i, 0), body.value_or("")});
             }
             total += static_cast<std::size_t>(rows->size());
             if (static_cast<std::size_t>(rows->size()) < settings.max_batch) {

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -18,6 +19,9 @@ Sha256 hmac_sha256(std::string_view key, std::string_view data) noexcept;
 
 /// Lowercase hex of `bytes`.
 std::string to_hex(std::span<const std::uint8_t> bytes);
+
+/// The bytes of `hex` (digits in either case); nullopt for an odd length or a non-hex digit.
+std::optional<std::string> from_hex(std::string_view hex);
 
 /// Constant-time equality for secrets of possibly different lengths: both sides are hashed first,
 /// so neither the content nor the length of the expected value leaks through timing.

@@ -20,25 +20,10 @@ std::string upper(std::string s) {
     return s;
 }
 
-/// A messaging-limit member read as text whether Meta wrote a string or a number.
-std::optional<std::string> limit_member(const Json& value, std::string_view key) {
-    const Json* v = member(value, key);
-    if (v == nullptr) {
-        return std::nullopt;
-    }
-    if (v->is_string()) {
-        return v->get<std::string>();
-    }
-    if (v->is_number_integer()) {
-        return v->dump();
-    }
-    return std::nullopt;
-}
-
 /// The first of `keys` that holds a recognisable tier.
 std::optional<std::string> tier_of(const Json& value, std::initializer_list<std::string_view> keys) {
     for (const auto key : keys) {
-        if (auto raw = limit_member(value, key)) {
+        if (auto raw = text(value, key)) {  // Meta writes limits as strings or as numbers
             if (auto tier = tier_from_meta(*raw)) {
                 return tier;
             }
