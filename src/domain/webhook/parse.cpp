@@ -69,11 +69,15 @@ private:
         for (std::size_t c = 0; c < changes->size(); ++c) {
             const Json& change = (*changes)[c];
             const std::string change_path = indexed(path, "changes", c);
-            // Meta's own examples sometimes put `field` inside the value (reference §3.2).
+            // Meta's own examples sometimes put `field` inside the value, or on the entry
+            // (reference §3.2).
             const Json* value = member(change, "value");
             std::string field = text_or_empty(change, "field");
             if (field.empty() && value != nullptr) {
                 field = text_or_empty(*value, "field");
+            }
+            if (field.empty()) {
+                field = text_or_empty(entry, "field");
             }
             if (value == nullptr || !value->is_object()) {
                 fail(change_path, "change without a value object", change);
@@ -153,19 +157,29 @@ private:
         out_.statuses.push_back(std::move(s));
     }
 
-    /// The value.contacts[] entry of the sender: by wa_id, by user_id (BSUID), or the only one.
+    /// The value.contacts[] entry of the sender: by wa_id, by user_id (BSUID), or the only one
+    /// when nothing in it names someone else.
     static const Json* sender_contact(const ValueContext& ctx, const std::string& from,
                                       const std::optional<std::string>& user_id) {
         if (ctx.contacts == nullptr || !ctx.contacts->is_array()) {
             return nullptr;
         }
+        const bool has_user_id = user_id && !user_id->empty();
         for (const Json& c : *ctx.contacts) {
             if ((!from.empty() && text_or_empty(c, "wa_id") == from) ||
-                (user_id && !user_id->empty() && text_or_empty(c, "user_id") == *user_id)) {
+                (has_user_id && text_or_empty(c, "user_id") == *user_id)) {
                 return &c;
             }
         }
-        return ctx.contacts->size() == 1 ? &(*ctx.contacts)[0] : nullptr;
+        if (ctx.contacts->size() != 1) {
+            return nullptr;
+        }
+        const Json& only = (*ctx.contacts)[0];
+        const std::string wa_id = text_or_empty(only, "wa_id");
+        const std::string only_user = text_or_empty(only, "user_id");
+        const bool names_another = (!from.empty() && !wa_id.empty() && wa_id != from) ||
+                                   (has_user_id && !only_user.empty() && only_user != *user_id);
+        return names_another ? nullptr : &only;
     }
 
     void message(const Json& item, const std::string& path, const ValueContext& ctx) {
@@ -186,8 +200,10 @@ private:
         if (const Json* contact = sender_contact(ctx, m.from, m.from_user_id)) {
             m.contact_json = dump(*contact);
             m.identity_key_hash = text(*contact, "identity_key_hash");
-            if (!m.from_user_id) {
-                m.from_user_id = text(*contact, "user_id");
+            if (!m.from_user_id || m.from_user_id->empty()) {
+                if (auto contact_user = text(*contact, "user_id"); contact_user && !contact_user->empty()) {
+                    m.from_user_id = std::move(contact_user);
+                }
             }
         }
         if (m.phone_number_id.empty()) {
