@@ -60,7 +60,9 @@ void Api::register_routes(http::Router& public_routes, http::Router& admin_route
     public_routes.add("POST", "/{version}/{phone_number_id}/messages", send_limit, impl.bind(send_message));
     public_routes.add("POST", "/{phone_number_id}/messages", send_limit, impl.bind(send_message));
     public_routes.add("POST", "/v1/messages", send_limit, impl.bind(send_message));
-    public_routes.add("GET", "/v1/messages/{id}", 0, impl.bind(read_message));
+    // `{message}`, not `{id}`: the segment is a gateway id or Meta's wamid, percent-escaped ('/',
+    // '+', '='), which the identifier rule of `*_id` captures would refuse.
+    public_routes.add("GET", "/v1/messages/{message}", 0, impl.bind(read_message));
     public_routes.add("GET", "/healthz", 0, [](Request&, const PathParams&) -> asio::awaitable<Response> {
         co_return json_response(200, R"({"status":"ok"})");
     });

@@ -99,7 +99,7 @@ asio::awaitable<http::Response> read_message(HandlerContext& ctx, http::Request&
     if (!key) {
         co_return error_response(key.error(), rid);
     }
-    const std::string& external = params.at("id");
+    const std::string& external = params.at("message");
     const std::string id = internal_message_id(external);
     auto not_found = domain::api_errors::not_found("id: no message " + external + " for this API key");
     if (id.empty()) {

@@ -608,7 +608,14 @@ struct WebhookProcessor::Impl : std::enable_shared_from_this<WebhookProcessor::I
             const auto& statement = tier                                ? webhook_sql::kSetBusinessTier
                                     : e.kind == Kind::kNumberStatus ? webhook_sql::kSetNumberStatus
                                                                         : webhook_sql::kSetNumberQuality;
-            auto changed = co_await c.execute(statement, pg::Params{}.add(subject).add(e.value).add(now));
+            pg::Params params;
+            params.add(subject).add(e.value).add(now);
+            if (e.kind == Kind::kNumberStatus) {
+                // UNFLAGGED lifts a flag, not a restriction (a disabled WABA waits for REINSTATE).
+                const bool unflag = u.field == "phone_number_quality_update" && e.value == "CONNECTED";
+                params.add(unflag ? std::optional<std::string>("FLAGGED") : std::nullopt);
+            }
+            auto changed = co_await c.execute(statement, params);
             if (!changed) {
                 co_return changed.error();
             }

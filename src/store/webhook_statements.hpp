@@ -98,9 +98,11 @@ constexpr pg::Statement kAttachParked{
 // Inbound messages: $1 wamid, $2 phone number id, $3 from, $4 from_user_id, $5 type, $6 Meta time
 // (s), $7 item, $8 sender contact, $9 renews the window, $10 user key (from, or the BSUID),
 // $11 identity_key_hash. Stores each message once (a tombstone that came first keeps its erased
-// content), moves each user's window to the latest renewing message (GREATEST: never back), and
-// records the newest identity key hash, flagging the contact when it differs from an older one.
-// Returns the wamids stored by this statement (not the repeats).
+// content) and moves each user's window to the latest renewing message (GREATEST: never back;
+// a repeat changes nothing). Identity key hashes count only from messages stored now, so a
+// replay cannot flag again after an acknowledgement: two different hashes among them, or one
+// different from the hash on record (in whatever order they arrive), flag the contact; the
+// record keeps the newest hash by Meta's time. Returns the wamids stored by this statement.
 constexpr pg::Statement kApplyInbound{
     "webhook_inbound",
     "WITH input AS (SELECT DISTINCT ON (wamid) * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
@@ -117,27 +119,29 @@ constexpr pg::Statement kApplyInbound{
     "  RETURNING wamid), "
     "per_user AS ("
     "  SELECT phone, user_key, max(user_id) AS user_id, max(to_timestamp(ts)) FILTER (WHERE renews) AS last_inbound,"
-    "    (array_agg(key_hash ORDER BY ts DESC, key_hash) FILTER (WHERE key_hash IS NOT NULL))[1] AS key_hash,"
-    "    max(to_timestamp(ts)) FILTER (WHERE key_hash IS NOT NULL) AS key_hash_at"
-    "  FROM input GROUP BY phone, user_key), "
+    "    (array_agg(key_hash ORDER BY ts DESC, key_hash) FILTER (WHERE fresh AND key_hash IS NOT NULL))[1] AS key_hash,"
+    "    max(to_timestamp(ts)) FILTER (WHERE fresh AND key_hash IS NOT NULL) AS key_hash_at,"
+    "    count(DISTINCT key_hash) FILTER (WHERE fresh) > 1 AS hashes_differ"
+    "  FROM (SELECT i.*, i.wamid IN (SELECT wamid FROM stored) AS fresh FROM input i) i"
+    "  GROUP BY phone, user_key), "
     "contact AS ("
-    "  INSERT INTO contacts AS c (phone_number_id, wa_id, user_id, last_inbound_at, identity_key_hash,"
-    "                             identity_key_hash_at)"
-    "  SELECT phone, user_key, user_id, last_inbound, key_hash, key_hash_at FROM per_user"
-    "  ON CONFLICT (phone_number_id, wa_id) DO UPDATE SET"
-    "    last_inbound_at = GREATEST(c.last_inbound_at, excluded.last_inbound_at),"
-    "    user_id = COALESCE(excluded.user_id, c.user_id),"
-    "    identity_ack_required = c.identity_ack_required OR (excluded.identity_key_hash IS NOT NULL"
-    "      AND c.identity_key_hash IS NOT NULL AND excluded.identity_key_hash <> c.identity_key_hash"
-    "      AND excluded.identity_key_hash_at > c.identity_key_hash_at),"
-    "    identity_changed_at = CASE WHEN excluded.identity_key_hash IS NOT NULL AND c.identity_key_hash IS NOT NULL"
-    "      AND excluded.identity_key_hash <> c.identity_key_hash AND excluded.identity_key_hash_at > c.identity_key_hash_at"
-    "      THEN excluded.identity_key_hash_at ELSE c.identity_changed_at END,"
-    "    identity_key_hash = CASE WHEN excluded.identity_key_hash IS NOT NULL AND (c.identity_key_hash_at IS NULL"
-    "      OR excluded.identity_key_hash_at >= c.identity_key_hash_at) THEN excluded.identity_key_hash"
-    "      ELSE c.identity_key_hash END,"
-    "    identity_key_hash_at = GREATEST(c.identity_key_hash_at, excluded.identity_key_hash_at),"
-    "    updated_at = now()) "
+    "INSERT INTO contacts AS c (phone_number_id, wa_id, user_id, last_inbound_at, identity_key_hash,"
+    "                           identity_key_hash_at, identity_ack_required, identity_changed_at)"
+    "SELECT phone, user_key, user_id, last_inbound, key_hash, key_hash_at, hashes_differ,"
+    "  CASE WHEN hashes_differ THEN key_hash_at END FROM per_user "
+    "ON CONFLICT (phone_number_id, wa_id) DO UPDATE SET"
+    "  last_inbound_at = GREATEST(c.last_inbound_at, excluded.last_inbound_at),"
+    "  user_id = COALESCE(excluded.user_id, c.user_id),"
+    "  identity_ack_required = c.identity_ack_required OR excluded.identity_ack_required"
+    "    OR COALESCE(excluded.identity_key_hash <> c.identity_key_hash, false),"
+    "  identity_changed_at = CASE WHEN excluded.identity_ack_required"
+    "      OR COALESCE(excluded.identity_key_hash <> c.identity_key_hash, false)"
+    "    THEN GREATEST(c.identity_changed_at, excluded.identity_key_hash_at) ELSE c.identity_changed_at END,"
+    "  identity_key_hash = CASE WHEN excluded.identity_key_hash IS NOT NULL AND (c.identity_key_hash_at IS NULL"
+    "    OR excluded.identity_key_hash_at >= c.identity_key_hash_at) THEN excluded.identity_key_hash"
+    "    ELSE c.identity_key_hash END,"
+    "  identity_key_hash_at = GREATEST(c.identity_key_hash_at, excluded.identity_key_hash_at),"
+    "  updated_at = now()) "
     "SELECT wamid FROM stored"};
 
 // Deletions by the user ($1 phone number id, $2 wamid, $3 user, $4 Meta time): the content is
@@ -228,14 +232,17 @@ constexpr pg::Statement kClaimVersion{
     " ON CONFLICT (subject, attribute) DO UPDATE SET entry_time = excluded.entry_time"
     " WHERE v.entry_time <= excluded.entry_time RETURNING 1"};
 
-// The numbers of WABA $1 with display number $2 ("" = all of them; the id also matches).
+// The numbers of WABA $1 with display number $2 ("" = all of them; the id also matches). Meta
+// writes display numbers as digits; an operator may have stored "+1 555-078-3881".
 constexpr pg::Statement kNumbersOfWaba{
     "webhook_numbers_of_waba",
     "SELECT id, business_id FROM phone_numbers WHERE waba_id = $1"
-    " AND ($2 = '' OR display_phone_number = $2 OR id = $2) ORDER BY id"};
+    " AND ($2 = '' OR id = $2 OR regexp_replace(display_phone_number, '[^0-9]', '', 'g')"
+    "      = regexp_replace($2, '[^0-9]', '', 'g')) ORDER BY id"};
 
 // Meta's word on a business's tier ($1 business, $2 tier, $3 now µs) and a number's status or
-// quality ($1 number, $2 value, $3 now µs): recorded in state_changes with source 'meta'.
+// quality ($1 number, $2 value, $3 now µs; for the status, $4: change only from this status, or
+// NULL): recorded in state_changes with source 'meta'.
 constexpr pg::Statement kSetBusinessTier{
     "webhook_set_tier",
     "WITH old AS (SELECT id, messaging_limit_tier AS tier FROM businesses WHERE id = $1), "
@@ -250,7 +257,8 @@ constexpr pg::Statement kSetNumberStatus{
     "WITH old AS (SELECT id, status FROM phone_numbers WHERE id = $1), "
     "changed AS (UPDATE phone_numbers p SET status = $2, updated_at = now(),"
     "  status_changed_at = 'epoch'::timestamptz + $3::bigint * interval '1 microsecond' FROM old"
-    "  WHERE p.id = old.id AND old.status <> $2 RETURNING p.id, old.status) "
+    "  WHERE p.id = old.id AND old.status <> $2 AND ($4::text IS NULL OR old.status = $4::text)"
+    "  RETURNING p.id, old.status) "
     "INSERT INTO state_changes (subject_kind, subject_id, field, old_value, new_value, source, changed_at)"
     " SELECT 'phone_number', id, 'status', status, $2, 'meta',"
     "   'epoch'::timestamptz + $3::bigint * interval '1 microsecond' FROM changed RETURNING 1"};
