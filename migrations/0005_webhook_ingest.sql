@@ -32,14 +32,17 @@ CREATE TABLE webhook_item_failures (
     UNIQUE (delivery_id, path)
 );
 
--- POSTs whose signature did not verify: kept for diagnosis, never processed.
+-- POSTs whose signature did not verify: kept for diagnosis, never processed. Anyone can send
+-- them, so only the first 64 KiB of the body is kept, with the whole body's length and SHA-256.
 CREATE TABLE webhook_quarantine (
     id             bigserial PRIMARY KEY,
     received_at    timestamptz NOT NULL DEFAULT now(),
     reason         text NOT NULL,
     signature      text NOT NULL,
     remote_address text NOT NULL,
-    body           bytea NOT NULL
+    body_length    bigint NOT NULL,
+    body_sha256    bytea NOT NULL,
+    body           bytea NOT NULL    -- the first 64 KiB
 );
 CREATE INDEX webhook_quarantine_received ON webhook_quarantine (received_at);
 

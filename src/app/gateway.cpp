@@ -129,6 +129,28 @@ struct Gateway::Impl {
         return w;
     }
 
+    /// Applies what this instance holds (and, with `sweep`, what nobody holds); blocks.
+    Result<void> drain_webhooks(bool sweep) {
+        if (!webhook_processor) {
+            return {};
+        }
+        auto done = std::make_shared<std::promise<Result<void>>>();
+        auto future = done->get_future();
+        asio::co_spawn(
+            ioc,
+            [](store::WebhookProcessor* processor, bool also_sweep,
+               std::shared_ptr<std::promise<Result<void>>> out) -> asio::awaitable<void> {
+                auto drained = co_await processor->drain(also_sweep);
+                out->set_value(std::move(drained));
+            }(webhook_processor.get(), sweep, done),
+            asio::detached);
+        if (future.wait_for(milliseconds(config.shutdown_grace_ms) + std::chrono::seconds(30)) !=
+            std::future_status::ready) {
+            return Error{Errc::kTimeout, "webhook processing did not drain in time"};
+        }
+        return future.get();
+    }
+
     /// With the pair backlog cap on, the index that counts a user's queued messages. Until it
     /// exists the count is a scan of the queue: correct, only slower.
     asio::awaitable<void> ensure_pair_backlog_index() {
@@ -268,25 +290,7 @@ Result<int> Gateway::run_maintenance() {
     return future.get();
 }
 
-Result<void> Gateway::drain_webhooks() {
-    Impl& s = *impl_;
-    if (!s.webhook_processor) {
-        return {};
-    }
-    auto done = std::make_shared<std::promise<Result<void>>>();
-    auto future = done->get_future();
-    asio::co_spawn(
-        s.ioc,
-        [](store::WebhookProcessor* processor, std::shared_ptr<std::promise<Result<void>>> out) -> asio::awaitable<void> {
-            auto drained = co_await processor->drain();
-            out->set_value(std::move(drained));
-        }(s.webhook_processor.get(), done),
-        asio::detached);
-    if (future.wait_for(milliseconds(s.config.shutdown_grace_ms) + std::chrono::seconds(30)) != std::future_status::ready) {
-        return Error{Errc::kTimeout, "webhook processing did not drain in time"};
-    }
-    return future.get();
-}
+Result<void> Gateway::drain_webhooks() { return impl_->drain_webhooks(true); }
 
 unsigned short Gateway::port() const noexcept { return impl_->server ? impl_->server->port() : 0; }
 
@@ -317,7 +321,7 @@ void Gateway::stop() {
     // Webhooks acknowledged but not yet applied are safe in the database either way; applying
     // them now only saves the next instance the lease wait.
     if (s.webhook_processor && !s.threads.empty()) {
-        if (auto drained_webhooks = drain_webhooks(); !drained_webhooks) {
+        if (auto drained_webhooks = s.drain_webhooks(false); !drained_webhooks) {
             spdlog::warn("stopping with webhooks still pending: {}", drained_webhooks.error().message);
         }
     }

@@ -146,7 +146,10 @@ struct Connection::Impl {
                         code = Errc::kDbUnavailable;
                         broken = true;
                     }
-                    error = Error{code, PQresultErrorMessage(result)};
+                    // SQLSTATE and the primary message only: DETAIL and CONTEXT can quote the
+                    // data (a user's message text), and errors end up in logs.
+                    const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+                    error = Error{code, std::string(state ? state : "?????") + ": " + (primary ? primary : "error")};
                 }
                 continue;
             }

@@ -33,9 +33,18 @@ public:
     };
     using Batch = std::vector<Entry>;
     using Flush = std::function<boost::asio::awaitable<void>(Batch&)>;
+    /// What an item weighs (e.g. its bytes); a batch stops before `max_weight` (but holds at
+    /// least one item).
+    using Weight = std::function<std::size_t(const Item&)>;
 
-    GroupCommit(boost::asio::any_io_executor executor, std::size_t max_batch, std::size_t max_flushers, Flush flush)
-        : executor_(std::move(executor)), max_batch_(max_batch), max_flushers_(max_flushers), flush_(std::move(flush)) {}
+    GroupCommit(boost::asio::any_io_executor executor, std::size_t max_batch, std::size_t max_flushers, Flush flush,
+                Weight weight = {}, std::size_t max_weight = 0)
+        : executor_(std::move(executor)),
+          max_batch_(max_batch),
+          max_flushers_(max_flushers),
+          flush_(std::move(flush)),
+          weight_(std::move(weight)),
+          max_weight_(max_weight) {}
 
     /// Resumes the waiting coroutine on its own executor, not on the flusher's thread.
     static void complete(Entry& entry, Result<Out> result) {
@@ -72,7 +81,14 @@ private:
             const std::size_t n = std::min(queue_.size(), max_batch_);
             Batch batch;
             batch.reserve(n);
+            std::size_t weight = 0;
             for (std::size_t i = 0; i < n; ++i) {
+                if (weight_) {
+                    weight += weight_(queue_.front().item);
+                    if (!batch.empty() && weight > max_weight_) {
+                        break;
+                    }
+                }
                 batch.push_back(std::move(queue_.front()));
                 queue_.pop_front();
             }
@@ -104,6 +120,8 @@ private:
     std::size_t max_batch_;
     std::size_t max_flushers_;
     Flush flush_;
+    Weight weight_;
+    std::size_t max_weight_;
     std::mutex mutex_;  // guards queue_ and flushers_; never held across co_await
     std::deque<Entry> queue_;
     std::size_t flushers_ = 0;

@@ -32,8 +32,10 @@ constexpr pg::Statement kStore{
 
 constexpr pg::Statement kQuarantine{
     "webhook_quarantine",
-    "INSERT INTO webhook_quarantine (reason, signature, remote_address, body) "
-    "VALUES ($1, $2, $3, decode($4, 'hex'))"};
+    "INSERT INTO webhook_quarantine (reason, signature, remote_address, body_length, body_sha256, body) "
+    "VALUES ($1, $2, $3, $4, decode($5, 'hex'), decode($6, 'hex'))"};
+
+constexpr std::size_t kQuarantinedPrefix = 64 * 1024;
 
 struct Incoming {
     std::string body;
@@ -124,7 +126,10 @@ WebhookInbox::WebhookInbox(asio::any_io_executor executor, pg::Pool& pool, Webho
                 co_return;
             }
             co_await self->flush(batch);
-        });
+        },
+        // Bodies travel hex-encoded in one array parameter: keep a batch far below PostgreSQL's
+        // 1 GB limit on a value.
+        [](const Incoming& incoming) { return incoming.body.size(); }, std::size_t{64} << 20);
 }
 
 WebhookInbox::~WebhookInbox() = default;
@@ -139,9 +144,11 @@ asio::awaitable<Result<void>> WebhookInbox::quarantine(std::string reason, std::
         spdlog::warn("webhook quarantine is over its rate; an unverified POST was not kept");
         co_return Result<void>{};
     }
+    const std::string_view prefix = std::string_view(body).substr(0, kQuarantinedPrefix);
     pg::Params params;
-    params.add(reason).add(signature).add(remote_address);
-    params.add(crypto::to_hex({reinterpret_cast<const std::uint8_t*>(body.data()), body.size()}));
+    params.add(reason).add(signature.substr(0, 256)).add(remote_address);
+    params.add(static_cast<std::int64_t>(body.size())).add(crypto::to_hex(crypto::sha256(body)));
+    params.add(crypto::to_hex({reinterpret_cast<const std::uint8_t*>(prefix.data()), prefix.size()}));
     auto rows = co_await impl_->pool.execute(kQuarantine, params);
     if (!rows) {
         co_return rows.error();

@@ -137,7 +137,9 @@ std::string normalise_language(std::string language) {
     return language;
 }
 
-bool whole_batch_condition(const Error& e) { return e.code == Errc::kDbUnavailable || e.code == Errc::kTimeout; }
+/// The database is gone: nothing can be decided, everything waits for the next sweep. (A timeout
+/// is not: a smaller batch may well pass, so a timed-out batch is split like a failing one.)
+bool database_gone(const Error& e, const pg::Connection& c) { return e.code == Errc::kDbUnavailable || c.broken(); }
 
 }  // namespace
 
@@ -147,10 +149,16 @@ struct WebhookProcessor::Impl : std::enable_shared_from_this<WebhookProcessor::I
     WebhookSettings settings;
     const Clock& clock;
 
-    std::mutex mutex;  // guards queue and workers; never held across co_await
+    std::mutex mutex;  // guards queue, held and workers; never held across co_await
     std::deque<Delivery> queue;
+    std::set<std::int64_t> held;  // deliveries queued or being applied here
     std::size_t workers = 0;
     static constexpr std::size_t kMaxWorkers = 2;
+
+    /// Deliveries queued here at most. Beyond it a delivery stays in the database only (claimed
+    /// by its POST, swept when the claim lapses), so an overload cannot grow memory, and what is
+    /// queued is applied well within its claim.
+    std::size_t queue_limit() const { return 4 * settings.max_batch; }
 
     Impl(asio::any_io_executor ex, pg::Pool& p, WebhookSettings s, const Clock& c)
         : executor(std::move(ex)), pool(p), settings(s), clock(c) {}
@@ -159,6 +167,9 @@ struct WebhookProcessor::Impl : std::enable_shared_from_this<WebhookProcessor::I
         bool start = false;
         {
             std::lock_guard lock(mutex);
+            if (queue.size() >= queue_limit() || !held.insert(d.id).second) {
+                return;
+            }
             queue.push_back(std::move(d));
             if (workers < kMaxWorkers) {
                 ++workers;
@@ -179,6 +190,19 @@ struct WebhookProcessor::Impl : std::enable_shared_from_this<WebhookProcessor::I
     bool idle() {
         std::lock_guard lock(mutex);
         return queue.empty() && workers == 0;
+    }
+
+    /// Room for a sweep to queue more, in deliveries.
+    std::size_t room() {
+        std::lock_guard lock(mutex);
+        return queue.size() >= queue_limit() ? 0 : queue_limit() - queue.size();
+    }
+
+    void release(const std::vector<std::int64_t>& ids) {
+        std::lock_guard lock(mutex);
+        for (auto id : ids) {
+            held.erase(id);
+        }
     }
 
     /// Applies queued deliveries until none are left; the worker count drops under the same lock
@@ -202,6 +226,15 @@ struct WebhookProcessor::Impl : std::enable_shared_from_this<WebhookProcessor::I
     }
 
     asio::awaitable<void> process(std::vector<Delivery> batch) {
+        std::vector<std::int64_t> ids;
+        for (const auto& d : batch) {
+            ids.push_back(d.id);
+        }
+        co_await apply_batch(batch);
+        release(ids);
+    }
+
+    asio::awaitable<void> apply_batch(const std::vector<Delivery>& batch) {
         Work all;
         for (const auto& d : batch) {
             all.append(parse(d));
@@ -217,7 +250,7 @@ struct WebhookProcessor::Impl : std::enable_shared_from_this<WebhookProcessor::I
         if (applied) {
             co_return;
         }
-        if (whole_batch_condition(applied.error()) || connection.broken()) {
+        if (database_gone(applied.error(), connection)) {
             spdlog::warn("webhook batch of {} deferred: {}", batch.size(), applied.error().message);
             co_return;
         }
@@ -232,7 +265,7 @@ struct WebhookProcessor::Impl : std::enable_shared_from_this<WebhookProcessor::I
     /// with its reason, and the delivery completes either way.
     asio::awaitable<void> apply_isolated(pg::Connection& connection, Work w) {
         auto together = co_await apply_with_retry(connection, w);
-        if (together || whole_batch_condition(together.error()) || connection.broken()) {
+        if (together || database_gone(together.error(), connection)) {
             co_return;
         }
         Work closing;
@@ -243,7 +276,9 @@ struct WebhookProcessor::Impl : std::enable_shared_from_this<WebhookProcessor::I
             if (alone) {
                 continue;
             }
-            if (whole_batch_condition(alone.error()) || connection.broken()) {
+            // Gone, or a conflict that outlived its retry: the delivery stays pending (claim
+            // lapses, the sweep brings it back) rather than losing the item as a failure.
+            if (database_gone(alone.error(), connection) || alone.error().code == Errc::kRetryable) {
                 co_return;
             }
             std::int64_t delivery = 0;
@@ -295,7 +330,7 @@ struct WebhookProcessor::Impl : std::enable_shared_from_this<WebhookProcessor::I
             auto attached = co_await connection.execute(webhook_sql::kAttachParked,
                                                         pg::Params{}.add(pg::text_array(parked)));
             if (!attached) {
-                // The relay's own attach, or the next webhook for the wamid, still moves them.
+                // The next sweep's reconciliation (kAttachParked with NULL) moves them.
                 spdlog::warn("attaching parked statuses failed: {}", attached.error().message);
             }
         }
@@ -605,6 +640,14 @@ struct WebhookProcessor::Impl : std::enable_shared_from_this<WebhookProcessor::I
             if (!*newer) {
                 continue;
             }
+            // Locked first, in its own statement: the change below then reads the row as last
+            // committed, not as this statement's snapshot saw it (an admin change or a tier review
+            // committing meanwhile would otherwise be compared against a stale value).
+            auto locked = co_await c.execute(tier ? kLockBusinessRow : webhook_sql::kLockNumberRow,
+                                             pg::Params{}.add(subject));
+            if (!locked) {
+                co_return locked.error();
+            }
             const auto& statement = tier                                ? webhook_sql::kSetBusinessTier
                                     : e.kind == Kind::kNumberStatus ? webhook_sql::kSetNumberStatus
                                                                         : webhook_sql::kSetNumberQuality;
@@ -627,23 +670,36 @@ struct WebhookProcessor::Impl : std::enable_shared_from_this<WebhookProcessor::I
         co_return applied;
     }
 
-    /// Claims pending deliveries nobody holds and queues them; returns how many.
+    /// Moves statuses parked for wamids that are now known, then claims pending deliveries
+    /// nobody holds, as many as the local queue has room for, and queues them; returns how many.
     asio::awaitable<Result<std::size_t>> sweep_once() {
+        auto reconciled = co_await pool.execute(webhook_sql::kAttachParked, pg::Params{}.add_null());
+        if (!reconciled) {
+            spdlog::warn("attaching parked statuses failed: {}", reconciled.error().message);
+        }
+        constexpr std::int64_t kMaxClaimBytes = 64 << 20;
         std::size_t total = 0;
         for (;;) {
+            const std::size_t wanted = std::min(room(), settings.max_batch);
+            if (wanted == 0) {
+                co_return total;
+            }
             auto rows = co_await pool.execute(webhook_sql::kClaimPending,
                                               pg::Params{}
-                                                  .add(static_cast<std::int64_t>(settings.max_batch))
-                                                  .add(static_cast<std::int64_t>(settings.lease.count())));
+                                                  .add(static_cast<std::int64_t>(wanted))
+                                                  .add(static_cast<std::int64_t>(settings.lease.count()))
+                                                  .add(kMaxClaimBytes));
             if (!rows) {
                 co_return rows.error();
             }
             for (int i = 0; i < rows->size(); ++i) {
+                // A delivery already held here had its claim lapse while queued: the claim is
+                // renewed by this sweep and submit() ignores the second copy.
                 auto body = crypto::from_hex(rows->get(i, 1));
                 submit(Delivery{rows->get_int64(i, 0), body.value_or("")});
             }
             total += static_cast<std::size_t>(rows->size());
-            if (static_cast<std::size_t>(rows->size()) < settings.max_batch) {
+            if (static_cast<std::size_t>(rows->size()) < wanted) {
                 co_return total;
             }
         }
@@ -675,13 +731,16 @@ asio::awaitable<void> WebhookProcessor::run_sweeps() {
     }
 }
 
-asio::awaitable<Result<void>> WebhookProcessor::drain() {
+asio::awaitable<Result<void>> WebhookProcessor::drain(bool sweep) {
     auto self = impl_;
     asio::steady_timer timer(self->executor);
-    for (int round = 0;; ++round) {
+    for (;;) {
         while (!self->idle()) {
             timer.expires_after(std::chrono::milliseconds(2));
             co_await timer.async_wait(asio::use_awaitable);
+        }
+        if (!sweep) {
+            co_return Result<void>{};
         }
         auto swept = co_await self->sweep_once();
         if (!swept) {

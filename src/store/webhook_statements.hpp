@@ -83,13 +83,15 @@ constexpr pg::Statement kApplyStatuses{
     "  ON CONFLICT DO NOTHING RETURNING wamid), " WAGATE_STATUS_FOLD
     "SELECT DISTINCT wamid FROM parked"};
 
-// Moves the parked statuses of $1 (wamids, now recorded on their messages) onto them. Run after
-// the wamid is committed by the relay, and after a batch that parked statuses commits: whichever
-// commits second sees the other's rows, and DELETE ... RETURNING moves each row once.
+// Moves the parked statuses of $1 (wamids, now recorded on their messages; NULL: every parked
+// status whose wamid is now known) onto them. Run after the wamid is committed by the relay, and
+// after a batch that parked statuses commits: whichever commits second sees the other's rows,
+// and DELETE ... RETURNING moves each row once. Every sweep also runs it with NULL, so a move
+// lost to a crash between the two is made up within a second.
 constexpr pg::Statement kAttachParked{
     "webhook_attach_parked",
     "WITH moved AS (DELETE FROM parked_statuses p USING messages m"
-    "  WHERE p.wamid = ANY($1::text[]) AND m.wamid = p.wamid"
+    "  WHERE ($1::text[] IS NULL OR p.wamid = ANY($1::text[])) AND m.wamid = p.wamid"
     "  RETURNING m.id AS message_id, p.*), "
     "known AS (SELECT message_id, wamid, status, participant, occurred_at, errors, pricing, conversation,"
     "  biz_opaque_callback_data AS opaque, raw FROM moved), " WAGATE_STATUS_FOLD
@@ -204,14 +206,20 @@ constexpr pg::Statement kMarkProcessed{
     "  failed_items = t.failed"
     " FROM unnest($1::bigint[], $2::int[], $3::int[]) AS t(id, items, failed) WHERE d.id = t.id"};
 
-// Claims up to $1 pending deliveries nobody holds, for $2 ms.
+// Claims up to $1 pending deliveries nobody holds, for $2 ms, oldest first, and no more than $3
+// bytes of bodies (at least one).
 constexpr pg::Statement kClaimPending{
     "webhook_claim_pending",
     "UPDATE webhook_deliveries d SET claimed_until = now() + $2::bigint * interval '1 millisecond',"
     "  attempts = attempts + 1"
-    " WHERE d.id IN (SELECT id FROM webhook_deliveries WHERE processed_at IS NULL"
-    "   AND (claimed_until IS NULL OR claimed_until < now()) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)"
+    " WHERE d.id IN (SELECT id FROM (SELECT id, size, sum(size) OVER (ORDER BY id) AS running FROM ("
+    "     SELECT id, length(body) AS size FROM webhook_deliveries WHERE processed_at IS NULL"
+    "       AND (claimed_until IS NULL OR claimed_until < now()) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) c) w"
+    "   WHERE running - size < $3)"
     " RETURNING d.id, encode(d.body, 'hex')"};
+
+constexpr pg::Statement kLockNumberRow{"webhook_lock_number",
+                                       "SELECT 1 FROM phone_numbers WHERE id = $1 FOR NO KEY UPDATE"};
 
 // Account-level updates: stored once per (WABA, field, entry.time, canonical value); returns the
 // id only when new ($1 WABA, $2 field, $3 entry.time, $4 value).

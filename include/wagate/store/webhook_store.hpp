@@ -73,9 +73,10 @@ public:
     /// Runs the sweep every sweep_interval until the executor stops.
     boost::asio::awaitable<void> run_sweeps();
 
-    /// Takes every pending delivery nobody holds and applies everything queued; returns once
-    /// nothing is left in this instance's hands. For tests and `wagate` maintenance.
-    boost::asio::awaitable<Result<void>> drain();
+    /// Applies everything queued here and returns once nothing is left in this instance's
+    /// hands; with `sweep`, also takes every pending delivery nobody holds (tests, maintenance).
+    /// Without it (shutdown), the cluster's backlog is left to the instances that stay.
+    boost::asio::awaitable<Result<void>> drain(bool sweep = true);
 
     /// Deletes processed deliveries, parked statuses and quarantined bodies older than `retention`.
     boost::asio::awaitable<Result<std::int64_t>> prune(std::chrono::hours retention);

@@ -20,6 +20,33 @@ std::string lower(std::string s) {
     return s;
 }
 
+/// PostgreSQL's jsonb cannot hold U+0000, which JSON text may carry as \u0000 (a user can type
+/// it); it becomes U+FFFD in keys and strings, so the item stays storable. Depth is bounded by
+/// the pre-scan.
+void replace_nul(Json& value) {
+    static const std::string kReplacement = "\xEF\xBF\xBD";
+    auto clean = [](std::string s) {
+        for (std::size_t at = s.find('\0'); at != std::string::npos; at = s.find('\0', at)) {
+            s.replace(at, 1, kReplacement);
+        }
+        return s;
+    };
+    if (value.is_string()) {
+        value = clean(value.get<std::string>());
+    } else if (value.is_array()) {
+        for (auto& element : value) {
+            replace_nul(element);
+        }
+    } else if (value.is_object()) {
+        Json rebuilt = Json::object();
+        for (auto& [key, member] : value.items()) {
+            replace_nul(member);
+            rebuilt[clean(key)] = std::move(member);
+        }
+        value = std::move(rebuilt);
+    }
+}
+
 std::string indexed(const std::string& base, std::string_view name, std::size_t i) {
     return base + "." + std::string(name) + "[" + std::to_string(i) + "]";
 }
@@ -305,6 +332,9 @@ ParsedDelivery parse_delivery(std::string_view body) {
         // The body itself stays in webhook_deliveries; the fragment would only repeat it.
         out.failures.push_back(ItemFailure{"$", "not a JSON object", ""});
         return out;
+    }
+    if (body.find("\\u0000") != std::string_view::npos) {
+        replace_nul(*json);
     }
     Reader(out).envelope(*json);
     return out;

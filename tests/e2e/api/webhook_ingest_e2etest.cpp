@@ -192,21 +192,32 @@ TEST_F(WebhookIngestTest, AnUnparseableButSignedBodyIsAcknowledgedAndRecordedAsA
 
 TEST_F(WebhookIngestTest, OneBadItemDoesNotCostItsNeighbours) {
     const std::string id = sent_message("wamid.good");
-    // The middle item's errors cannot be stored (a NUL is not storable in jsonb), the item after
-    // it is fine: the batch falls back to item by item and only the bad one is lost, recorded.
-    json statuses = json::array({status_item("wamid.good", "sent", kT0),
-                                 status_item("wamid.good", "failed", kT0 + 1,
-                                             {{"errors", json::array({{{"code", 131049}, {"title", std::string("a\0b", 3)}}})}}),
-                                 status_item("wamid.good", "delivered", kT0 + 2)});
+    // A row the database refuses, simulated with a constraint only this test adds: the batch
+    // falls back to item by item, and only the refused item is lost, recorded with its path.
+    sql("ALTER TABLE wagate.inbound_messages ADD CONSTRAINT test_poison CHECK (wamid <> 'wamid.poison')");
+    json statuses = json::array({status_item("wamid.good", "sent", kT0), status_item("wamid.good", "delivered", kT0 + 2)});
     json inbound = json::array({{{"from", "15550001234"}, {"id", "wamid.in.ok"}, {"timestamp", std::to_string(kT0)},
-                                 {"type", "text"}, {"text", {{"body", "still here"}}}}});
+                                 {"type", "text"}, {"text", {{"body", "still here"}}}},
+                                {{"from", "15550001234"}, {"id", "wamid.poison"}, {"timestamp", std::to_string(kT0)},
+                                 {"type", "text"}, {"text", {{"body", "refused"}}}}});
     json body = messages_envelope("1001", {{"statuses", statuses}, {"messages", inbound}});
     apply(body.dump());
+    sql("ALTER TABLE wagate.inbound_messages DROP CONSTRAINT test_poison");
     EXPECT_EQ(read(id)["status"], "delivered");
     EXPECT_EQ(status_names(read(id)), (std::vector<std::string>{"accepted", "delivered", "sent"}));
     EXPECT_EQ(sql("SELECT count(*) FROM wagate.inbound_messages WHERE wamid = 'wamid.in.ok'"), "1");
-    EXPECT_EQ(sql("SELECT path FROM wagate.webhook_item_failures"), "entry[0].changes[0].value.statuses[1]");
-    EXPECT_EQ(sql("SELECT failed_items FROM wagate.webhook_deliveries"), "1");
+    EXPECT_EQ(sql("SELECT path FROM wagate.webhook_item_failures"), "entry[0].changes[0].value.messages[1]");
+    EXPECT_EQ(sql("SELECT fragment::jsonb->>'id' FROM wagate.webhook_item_failures"), "wamid.poison");
+    EXPECT_EQ(sql("SELECT failed_items || '/' || items FROM wagate.webhook_deliveries"), "1/4");
+}
+
+TEST_F(WebhookIngestTest, AnEscapedNulInAUsersTextIsStoredAsAReplacementCharacter) {
+    // JSON allows \u0000; PostgreSQL's jsonb does not. The message must not be lost for it.
+    const std::string body =
+        R"({"object":"whatsapp_business_account","entry":[{"id":"880001","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"1001"},"messages":[{"from":"15550009999","id":"wamid.nul","timestamp":"1750030000","type":"text","text":{"body":"a\u0000b"}}]}}]}]})";
+    apply(body);
+    EXPECT_EQ(sql("SELECT content->'text'->>'body' FROM wagate.inbound_messages WHERE wamid = 'wamid.nul'"), std::string("a\xEF\xBF\xBD") + "b");
+    EXPECT_EQ(sql("SELECT count(*) FROM wagate.webhook_item_failures"), "0");
 }
 
 // --- statuses ---------------------------------------------------------------------------------
@@ -323,6 +334,16 @@ TEST_F(WebhookIngestTest, StatusesForAnUnknownWamidAreParkedAndAttachedWhenTheRe
     const json m = read(id);
     EXPECT_EQ(m["status"], "delivered");
     EXPECT_EQ(status_names(m), (std::vector<std::string>{"accepted", "delivered", "sent"}));
+}
+
+TEST_F(WebhookIngestTest, AParkedStatusWhoseAttachWasLostIsAttachedByTheNextSweep) {
+    // The wamid is recorded but the move that should follow never ran (a crash between the two).
+    apply(statuses_body("1001", json::array({status_item("wamid.lost", "delivered", kT0)})));
+    ASSERT_EQ(sql("SELECT count(*) FROM wagate.parked_statuses"), "1");
+    const std::string id = sent_message("wamid.lost");  // sets the wamid with plain SQL
+    gateway_->drain_webhooks();                          // one sweep
+    EXPECT_EQ(sql("SELECT count(*) FROM wagate.parked_statuses"), "0");
+    EXPECT_EQ(read(id)["status"], "delivered");
 }
 
 // --- order independence -----------------------------------------------------------------------
