@@ -11,6 +11,16 @@
 // after --duration (plus --warmup) no new request is started, and whatever is still in flight
 // after --drain seconds is abandoned and counted as an error.
 //
+// Meta webhook mode (--meta-statuses K): every request is a signed Cloud API status webhook
+// (POST, {"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"statuses":[..K..]}}]}]})
+// built for that request, with X-Hub-Signature-256 = "sha256=" + hex HMAC-SHA256 (OpenSSL) of
+// exactly the body bytes sent, keyed with --app-secret. Status number k of the run (k counts
+// from --seq-start over all requests, K per request) is status "sent", "delivered" or "read"
+// (k % 3) of message m = (k / 3 - (k % 3) * lag) mod pool, whose wamid is --wamid-prefix plus m in
+// 10 digits: each message gets sent, then delivered `lag` messages later, then read `lag` later
+// again, and k < 3 * pool never repeats a (wamid, status). --dump-sample FILE writes the body of
+// the first request to FILE and its signature header value to FILE.sig, then exits.
+//
 // Output: one JSON line on stdout, e.g.
 // {"requests":..,"duration_s":..,"rps":..,"status_counts":{"200":..},
 //  "latency_ms":{"p50":..,"p90":..,"p99":..,"max":..},"errors":..}
@@ -38,6 +48,8 @@
 #include <vector>
 
 #include <boost/asio.hpp>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -63,6 +75,18 @@ struct Options {
     std::uint64_t to_pool = 0;  // --to-pool: {{N}} cycles through 0..to_pool-1; 0 = 10^7 values
     bool timeline = false;
     std::string label;
+    // Meta webhook mode (--meta-statuses K > 0).
+    int meta_statuses = 0;
+    std::string app_secret;
+    std::uint64_t wamid_pool = 0;
+    std::uint64_t seq_start = 0;
+    std::uint64_t status_lag = 1000;
+    std::string wamid_prefix = "wamid.HBgLMTU1NTAwMDAwMDAVAgARGBJCRU5DSA";
+    std::string recipient_prefix = "1555";
+    std::string phone_number_id = "15550000001";
+    std::string display_phone_number = "15550000001";
+    std::string waba_id = "100000000000001";
+    std::string dump_sample;
 };
 
 [[noreturn]] void usage(const std::string& error = {}) {
@@ -80,7 +104,13 @@ struct Options {
                  "               (write \"to\":\"+1555{{N}}\" in the body file)\n"
                  "  --to-pool N: with --unique-to, the digits cycle through 0000000..N-1 instead\n"
                  "               (a fixed set of N recipients, e.g. users with an open window)\n"
-                 "  --timeline: add per-second latency buckets (by intended send time) to the output\n");
+                 "  --timeline: add per-second latency buckets (by intended send time) to the output\n"
+                 "Meta webhook mode (signed status webhooks, POST --path, default /webhooks/meta):\n"
+                 "  --meta-statuses K --app-secret S --wamid-pool N [--seq-start K0] [--status-lag L]\n"
+                 "  [--wamid-prefix P] [--recipient-prefix P] [--phone-number-id ID]\n"
+                 "  [--display-phone-number D] [--waba-id ID] [--dump-sample FILE]\n"
+                 "  K statuses per POST; status k (from K0) = sent/delivered/read (k %% 3) of message\n"
+                 "  (k / 3 - (k %% 3) * L) mod N, wamid P + 10 digits; X-Hub-Signature-256 over the body\n");
     std::exit(2);
 }
 
@@ -173,11 +203,59 @@ Options parse_args(int argc, char** argv) {
             o.timeline = true;
         } else if (a == "--label") {
             o.label = need(i);
+        } else if (a == "--meta-statuses") {
+            o.meta_statuses = static_cast<int>(parse_number(a, need(i), 1, 1000));
+        } else if (a == "--app-secret") {
+            o.app_secret = need(i);
+        } else if (a == "--wamid-pool") {
+            o.wamid_pool = static_cast<std::uint64_t>(parse_number(a, need(i), 1, 1e10));
+        } else if (a == "--seq-start") {
+            o.seq_start = static_cast<std::uint64_t>(parse_number(a, need(i), 0, 1e15));
+        } else if (a == "--status-lag") {
+            o.status_lag = static_cast<std::uint64_t>(parse_number(a, need(i), 0, 1e10));
+        } else if (a == "--wamid-prefix") {
+            o.wamid_prefix = need(i);
+        } else if (a == "--recipient-prefix") {
+            o.recipient_prefix = need(i);
+        } else if (a == "--phone-number-id") {
+            o.phone_number_id = need(i);
+        } else if (a == "--display-phone-number") {
+            o.display_phone_number = need(i);
+        } else if (a == "--waba-id") {
+            o.waba_id = need(i);
+        } else if (a == "--dump-sample") {
+            o.dump_sample = need(i);
         } else if (a == "--help" || a == "-h") {
             usage();
         } else {
             usage("unknown option " + a);
         }
+    }
+    if (o.meta_statuses > 0) {
+        if (o.app_secret.empty() || o.wamid_pool == 0) {
+            usage("--meta-statuses needs --app-secret and --wamid-pool");
+        }
+        if (o.unique_to || o.body) {
+            usage("--meta-statuses builds its own bodies: no --body-file or --unique-to");
+        }
+        auto plain = [](const std::string& v) {
+            return std::all_of(v.begin(), v.end(), [](unsigned char c) { return c >= 0x20 && c != '"' && c != '\\'; });
+        };
+        for (const std::string* v : {&o.wamid_prefix, &o.recipient_prefix, &o.phone_number_id,
+                                     &o.display_phone_number, &o.waba_id}) {
+            if (!plain(*v)) {
+                usage("--meta-statuses: ids must not need JSON escaping");
+            }
+        }
+        o.method = "POST";
+        if (o.path == "/") {
+            o.path = "/webhooks/meta";
+        }
+        if (!o.dump_sample.empty() && o.port == 0) {
+            o.port = 1;  // a sample needs no server
+        }
+    } else if (!o.dump_sample.empty()) {
+        usage("--dump-sample needs --meta-statuses");
     }
     if (o.port == 0) {
         usage("--port (or --url) is required");
@@ -202,6 +280,7 @@ Options parse_args(int argc, char** argv) {
 struct RequestTemplate {
     std::string bytes;
     std::vector<std::size_t> slots;
+    std::string meta_head;  // --meta-statuses: request line and headers up to the signature
 };
 
 RequestTemplate build_request(const Options& o) {
@@ -220,6 +299,24 @@ RequestTemplate build_request(const Options& o) {
     }
     std::string head = o.method + " " + o.path + " HTTP/1.1\r\nHost: " + o.host + ":" +
                        std::to_string(o.port) + "\r\n";
+    if (o.meta_statuses > 0) {
+        RequestTemplate t;
+        bool has_content_type = false;
+        for (const auto& [k, v] : o.headers) {
+            std::string lower = k;
+            std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+            if (lower == "content-length" || lower == "x-hub-signature-256") {
+                usage("--meta-statuses sets " + k + " itself");
+            }
+            has_content_type = has_content_type || lower == "content-type";
+            head += k + ": " + v + "\r\n";
+        }
+        if (!has_content_type) {
+            head += "Content-Type: application/json\r\n";
+        }
+        t.meta_head = head;
+        return t;
+    }
     bool has_content_length = false;
     for (const auto& [k, v] : o.headers) {
         head += k + ": " + v + "\r\n";
@@ -253,6 +350,97 @@ struct Stats {
 };
 
 std::atomic<std::uint64_t> g_counter{0};
+
+// --- Meta webhook mode -------------------------------------------------------------------------
+
+std::string hex_lower(const unsigned char* data, std::size_t size) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out(size * 2, '0');
+    for (std::size_t i = 0; i < size; ++i) {
+        out[2 * i] = kDigits[data[i] >> 4];
+        out[2 * i + 1] = kDigits[data[i] & 0x0f];
+    }
+    return out;
+}
+
+/// "sha256=" + hex HMAC-SHA256(secret, body): the X-Hub-Signature-256 value Meta sends.
+std::string hub_signature(const std::string& secret, const std::string& body) {
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    if (HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+             reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &size) == nullptr) {
+        std::fprintf(stderr, "loadgen: HMAC failed\n");
+        std::exit(1);
+    }
+    return "sha256=" + hex_lower(mac, size);
+}
+
+std::string digits(std::uint64_t v, int width) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%0*llu", width, static_cast<unsigned long long>(v));
+    return buf;
+}
+
+/// The body of one status webhook: statuses seq .. seq + K - 1, in a Cloud API (v23.0) envelope.
+/// sent and delivered carry pricing and conversation (expiration only on sent), as Meta's do;
+/// value.contacts[] has the recipient of each status (the BSUID rollout's shape; the sends
+/// addressed phone numbers, so no recipient_user_id).
+std::string meta_status_body(const Options& o, std::uint64_t seq) {
+    static constexpr const char* kStatus[] = {"sent", "delivered", "read"};
+    const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch()).count();
+    const std::string ts = std::to_string(now_s);
+    std::string contacts, statuses;
+    for (int i = 0; i < o.meta_statuses; ++i) {
+        const std::uint64_t k = seq + static_cast<std::uint64_t>(i);
+        const unsigned s = static_cast<unsigned>(k % 3);
+        const std::uint64_t n = o.wamid_pool;
+        const std::uint64_t m = (k / 3 % n + n - (s * (o.status_lag % n)) % n) % n;
+        const std::string wamid = o.wamid_prefix + digits(m, 10);
+        const std::string recipient = o.recipient_prefix + digits(m % 10'000'000, 7);
+        if (i > 0) {
+            contacts += ',';
+            statuses += ',';
+        }
+        contacts += "{\"profile\":{\"name\":\"Bench User " + digits(m, 7) + "\"},\"wa_id\":\"" + recipient +
+                    "\",\"user_id\":\"US.1" + digits(m, 18) + "\"}";
+        statuses += "{\"id\":\"" + wamid + "\",\"status\":\"" + kStatus[s] + "\",\"timestamp\":\"" + ts +
+                    "\",\"recipient_id\":\"" + recipient + "\"";
+        if (s < 2) {
+            statuses += ",\"conversation\":{\"id\":\"" + hex_lower(reinterpret_cast<const unsigned char*>(wamid.data()) + wamid.size() - 8, 8) +
+                        digits(m, 16) + "\"";
+            if (s == 0) {
+                statuses += ",\"expiration_timestamp\":\"" + std::to_string(now_s + 86'400) + "\"";
+            }
+            statuses += ",\"origin\":{\"type\":\"utility\"}},\"pricing\":{\"billable\":true,"
+                        "\"pricing_model\":\"PMP\",\"category\":\"utility\",\"type\":\"regular\"}";
+        }
+        statuses += "}";
+    }
+    return "{\"object\":\"whatsapp_business_account\",\"entry\":[{\"id\":\"" + o.waba_id +
+           "\",\"changes\":[{\"value\":{\"messaging_product\":\"whatsapp\",\"metadata\":{\"display_phone_number\":\"" +
+           o.display_phone_number + "\",\"phone_number_id\":\"" + o.phone_number_id + "\"},\"contacts\":[" + contacts +
+           "],\"statuses\":[" + statuses + "]},\"field\":\"messages\"}]}]}";
+}
+
+/// The whole request for statuses seq..: the body is built first, signed, then sent as is.
+std::string meta_request(const Options& o, const RequestTemplate& t, std::uint64_t seq, std::string* body_out = nullptr,
+                         std::string* signature_out = nullptr) {
+    std::string body = meta_status_body(o, seq);
+    const std::string signature = hub_signature(o.app_secret, body);
+    std::string out = t.meta_head;
+    out += "X-Hub-Signature-256: " + signature + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+    out += body;
+    if (body_out != nullptr) {
+        *body_out = std::move(body);
+    }
+    if (signature_out != nullptr) {
+        *signature_out = signature;
+    }
+    return out;
+}
+
+std::atomic<std::uint64_t> g_meta_seq{0};
 
 struct Run {
     const Options& options;
@@ -392,6 +580,11 @@ private:
     void send(Clock::time_point intended) {
         intended_ = intended;
         in_flight_ = true;
+        if (run_.options.meta_statuses > 0) {
+            const std::uint64_t seq = g_meta_seq.fetch_add(static_cast<std::uint64_t>(run_.options.meta_statuses),
+                                                           std::memory_order_relaxed);
+            out_ = meta_request(run_.options, run_.request, seq);
+        }
         if (!run_.request.slots.empty()) {
             const std::uint64_t values = run_.options.to_pool > 0 ? run_.options.to_pool : 10'000'000;
             std::uint64_t n = g_counter.fetch_add(1, std::memory_order_relaxed) % values;
@@ -601,6 +794,19 @@ std::string status_json(const std::map<int, std::uint64_t>& m) {
 int main(int argc, char** argv) {
     const Options options = parse_args(argc, argv);
     const RequestTemplate request = build_request(options);
+    g_meta_seq = options.seq_start;
+    if (!options.dump_sample.empty()) {
+        std::string body, signature;
+        meta_request(options, request, options.seq_start, &body, &signature);
+        std::ofstream b(options.dump_sample, std::ios::binary), s(options.dump_sample + ".sig", std::ios::binary);
+        b << body;
+        s << signature;
+        if (!b || !s) {
+            std::fprintf(stderr, "loadgen: cannot write %s\n", options.dump_sample.c_str());
+            return 1;
+        }
+        return 0;
+    }
 
     const auto start = Clock::now() + 50ms;  // time to set every connection up
     auto at = [&](double s) {
@@ -709,6 +915,13 @@ int main(int argc, char** argv) {
     out += "\"mode\":\"" + std::string(options.rate > 0 ? "open" : "closed") + "\",";
     if (options.to_pool > 0) {
         out += "\"to_pool\":" + std::to_string(options.to_pool) + ",";
+    }
+    if (options.meta_statuses > 0) {
+        const std::uint64_t seq_end = g_meta_seq.load();
+        out += "\"meta\":{\"statuses_per_post\":" + std::to_string(options.meta_statuses) +
+               ",\"wamid_pool\":" + std::to_string(options.wamid_pool) + ",\"seq_start\":" +
+               std::to_string(options.seq_start) + ",\"seq_end\":" + std::to_string(seq_end) +
+               ",\"repeats\":" + (seq_end > 3 * options.wamid_pool ? "true" : "false") + "},";
     }
     out += "\"method\":\"" + json_escape(options.method) + "\",\"path\":\"" + json_escape(options.path) + "\",";
     out += "\"connections\":" + std::to_string(options.connections) + ",";

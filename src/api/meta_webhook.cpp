@@ -42,7 +42,9 @@ asio::awaitable<http::Response> receive(HandlerContext& ctx, http::Request& requ
         }
         co_return error_response(domain::api_errors::unauthenticated("X-Hub-Signature-256: " + reason), rid);
     }
-    const bool process_here = ctx.deps.webhook_processor != nullptr;
+    // Claimed (applied here, from memory) while this instance keeps up; otherwise stored
+    // unclaimed, for the next sweep of whichever instance has room.
+    const bool process_here = ctx.deps.webhook_processor != nullptr && ctx.deps.webhook_processor->has_room();
     std::string body = process_here ? request.body : std::move(request.body);
     auto stored = co_await ctx.deps.webhook_inbox->store(std::move(body), process_here);
     if (!stored) {

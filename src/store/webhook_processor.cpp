@@ -155,9 +155,10 @@ struct WebhookProcessor::Impl : std::enable_shared_from_this<WebhookProcessor::I
     std::size_t workers = 0;
     static constexpr std::size_t kMaxWorkers = 2;
 
-    /// Deliveries queued here at most. Beyond it a delivery stays in the database only (claimed
-    /// by its POST, swept when the claim lapses), so an overload cannot grow memory, and what is
-    /// queued is applied well within its claim.
+    /// Deliveries queued here, about at most: a POST claims its delivery only while the queue is
+    /// below it (has_room), and a sweep claims only what fits. Everything claimed is queued (a
+    /// claimed delivery dropped here would wait for its lease), so the queue can exceed the limit
+    /// by the POSTs in flight, no more. Beyond it deliveries wait in the database, unclaimed.
     std::size_t queue_limit() const { return 4 * settings.max_batch; }
 
     Impl(asio::any_io_executor ex, pg::Pool& p, WebhookSettings s, const Clock& c)
@@ -167,8 +168,8 @@ struct WebhookProcessor::Impl : std::enable_shared_from_this<WebhookProcessor::I
         bool start = false;
         {
             std::lock_guard lock(mutex);
-            if (queue.size() >= queue_limit() || !held.insert(d.id).second) {
-                return;
+            if (!held.insert(d.id).second) {
+                return;  // queued already (a sweep renewed its lapsed claim)
             }
             queue.push_back(std::move(d));
             if (workers < kMaxWorkers) {
@@ -716,6 +717,8 @@ void WebhookProcessor::submit(std::int64_t delivery_id, std::string body) {
     impl_->submit(Delivery{delivery_id, std::move(body)});
 }
 
+bool WebhookProcessor::has_room() { return impl_->room() > 0; }
+
 asio::awaitable<void> WebhookProcessor::run_sweeps() {
     auto self = impl_;
     asio::steady_timer timer(self->executor);
@@ -724,9 +727,11 @@ asio::awaitable<void> WebhookProcessor::run_sweeps() {
         if (!swept) {
             spdlog::warn("webhook sweep failed: {}", swept.error().message);
         } else if (*swept > 0) {
-            spdlog::info("webhook sweep took {} pending deliveries", *swept);
+            spdlog::debug("webhook sweep took {} pending deliveries", *swept);
         }
-        timer.expires_after(self->settings.sweep_interval);
+        // While there is a backlog, keep the queue topped up; otherwise look once per interval.
+        const bool backlog = swept && *swept > 0;
+        timer.expires_after(backlog ? std::chrono::milliseconds(20) : self->settings.sweep_interval);
         co_await timer.async_wait(asio::use_awaitable);
     }
 }

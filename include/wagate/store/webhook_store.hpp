@@ -70,6 +70,10 @@ public:
     /// Hands a delivery stored (and claimed) by this instance to be applied soon.
     void submit(std::int64_t delivery_id, std::string body);
 
+    /// Whether submit() would queue now. When not, a new delivery is better stored unclaimed, for
+    /// the next sweep of any instance, than claimed and left waiting for its lease.
+    bool has_room();
+
     /// Runs the sweep every sweep_interval until the executor stops.
     boost::asio::awaitable<void> run_sweeps();
 
