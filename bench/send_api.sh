@@ -27,6 +27,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+bench_name=send_api.sh
+source bench/lib.sh
 
 duration=20
 warmup=2
@@ -53,9 +55,7 @@ while [[ $# -gt 0 ]]; do
         --baseline-wagate) baseline_bin=$2; shift ;;
         --baseline-rounds) baseline_rounds=$2; shift ;;
         --no-analyze-limit-counts) analyze_counts=0 ;;
-        --pg-set)
-            [[ $2 =~ ^[a-z_]+=[A-Za-z0-9_.]+$ ]] || { echo "send_api.sh: --pg-set NAME=VALUE" >&2; exit 2; }
-            pg_sets+=("$2"); shift ;;
+        --pg-set) add_pg_set "$2"; shift ;;
         -h|--help) sed -n '2,25p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "send_api.sh: unknown option $1" >&2; exit 2 ;;
     esac
@@ -72,15 +72,7 @@ if [[ -n $baseline_bin && ! -x $baseline_bin ]]; then
     exit 2
 fi
 
-PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
-pgbench_bin=$PG_BIN/pgbench
-[[ -x $pgbench_bin ]] || pgbench_bin=$(command -v pgbench || true)
-if [[ -z $pgbench_bin || ! -x $PG_BIN/initdb ]] || ! command -v psql >/dev/null || ! command -v curl >/dev/null \
-    || ! command -v g++ >/dev/null; then
-    echo "send_api.sh: missing tools, running scripts/install-deps.sh --with-bench" >&2
-    bash scripts/install-deps.sh --with-bench
-    pgbench_bin=$PG_BIN/pgbench
-fi
+find_bench_tools
 
 if [[ ! -x $wagate_bin ]]; then
     echo "send_api.sh: $wagate_bin missing, building it" >&2
@@ -90,33 +82,11 @@ fi
 bash bench/build.sh >&2
 loadgen=$root/build/bench/loadgen
 
-mkdir -p bench/results
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-out=$root/bench/results/send_api-$stamp.txt
-: >"$out"
-log() { printf '%s\n' "$*" | tee -a "$out"; }
+open_results send_api
 
 state=$(mktemp -d /tmp/wagate-bench.XXXXXX)
-wagate_pid=""
 base_pid=""   # the --baseline-wagate gateway, while it runs
-cluster_started=0
 
-stop_pid() {  # stop_pid PID: SIGTERM, up to 10 s for a graceful stop, then SIGKILL
-    [[ -n $1 ]] || return 0
-    if kill -0 "$1" 2>/dev/null; then
-        kill -TERM "$1" 2>/dev/null || true
-        for _ in $(seq 100); do
-            kill -0 "$1" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$1" 2>/dev/null || true
-    fi
-    wait "$1" 2>/dev/null || true
-}
-stop_wagate() {
-    stop_pid "$wagate_pid"
-    wagate_pid=""
-}
 stop_base() {
     stop_pid "$base_pid"
     base_pid=""
@@ -127,53 +97,12 @@ cleanup() {
     set +e
     stop_wagate
     stop_base
-    if [[ $cluster_started -eq 1 ]]; then
-        bash scripts/pg-cluster.sh stop "$state" >/dev/null 2>&1
-    fi
-    rm -rf "$state"
-    if [[ $rc -ne 0 ]]; then
-        echo "send_api.sh: FAILED (exit $rc); partial results in $out" >&2
-    fi
-    exit $rc
+    finish_bench "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A free loopback port: one nobody answers on (a tiny race with other starters is acceptable).
-free_port() {
-    local p
-    for _ in $(seq 200); do
-        p=$((20000 + RANDOM % 30000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return 0
-        fi
-    done
-    echo "send_api.sh: no free port found" >&2
-    return 1
-}
-
-# --- CPU accounting (clock ticks): wagate, the whole PostgreSQL cluster, the whole machine ----
-clk_tck=$(getconf CLK_TCK)
-postmaster_pid=""
-cpu_snapshot() {
-    local w=0 p=0 busy
-    local gw=${target_pid:-$wagate_pid}
-    if [[ -n $gw && -r /proc/$gw/stat ]]; then
-        w=$(awk '{print $14 + $15}' "/proc/$gw/stat")
-    fi
-    if [[ -n $postmaster_pid && -r /proc/$postmaster_pid/stat ]]; then
-        # The postmaster's own time, plus what its exited children (reaped backends) used, plus
-        # its live children: together, every backend of the cluster.
-        p=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$postmaster_pid/stat")
-        local c
-        for c in $(pgrep -P "$postmaster_pid" || true); do
-            [[ -r /proc/$c/stat ]] && p=$((p + $(awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null || echo 0)))
-        done
-    fi
-    busy=$(awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat)
-    echo "$w $p $busy $(date +%s.%N)"
-}
+# --- CPU accounting (cpu_snapshot, bench/lib.sh): wagate, the PostgreSQL cluster, the machine ----
 # cpu_report BEFORE AFTER MESSAGES -> a one-line summary (and sets cpu_line)
 cpu_report() {
     cpu_line=$(awk -v b="$1" -v a="$2" -v n="$3" -v hz="$clk_tck" -v cores="$(nproc)" 'BEGIN {
@@ -211,86 +140,22 @@ db_report() {
     log "  $db_line"
 }
 
-json_num() {  # json_num TEXT KEY -> the first numeric value of "KEY"
-    grep -o "\"$2\":[0-9.]*" <<<"$1" | head -1 | cut -d: -f2
-}
-measured_part() { printf '%s' "${1%%\"warmup\"*}"; }
-warmup_part() { printf '%s' "${1##*\"warmup\":}"; }
-ok_count() {  # all 200 answers of a loadgen line, warmup included
-    local m w
-    m=$(json_num "$(measured_part "$1")" 200)
-    w=$(json_num "$(warmup_part "$1")" 200)
-    echo $(( ${m:-0} + ${w:-0} ))
-}
-non_ok_count() {  # all answers other than 200 of a loadgen line, warmup included
-    { grep -o '"status_counts":{[^}]*}' <<<"$(measured_part "$1")" || true
-      grep -o '"status_counts":{[^}]*}' <<<"$(warmup_part "$1")" || true; } \
-        | grep -o '"[0-9]*":[0-9]*' | awk -F'[":]+' '$2 != 200 { n += $3 } END { print n + 0 }'
-}
-
 # --- start ---------------------------------------------------------------------------------
-log "# wagate send API benchmark $stamp"
-log "host: $(nproc) cores, $(free -g | awk '/^Mem:/{print $2}') GB, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-log "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src include migrations 2>/dev/null || echo ' (+ uncommitted changes)')"
-log "wagate: $wagate_bin ($(date -u -r "$wagate_bin" +%Y-%m-%dT%H:%M:%SZ)) $("$wagate_bin" version 2>/dev/null || true)"
+log_run_header "wagate send API benchmark"
 log "settings: duration ${duration}s, warmup ${warmup}s, closed-loop connections: $connections, open loop ${rate}/s over $open_connections connections, text recipients $text_users$([[ -n $baseline_bin ]] && echo ", baseline $baseline_bin, $baseline_rounds rounds")"
 
-# How expensive a durable commit is on this disk decides how much group commit can win.
-disk_sync=$(dd if=/dev/zero of="$state/dsync.probe" bs=8k count=300 oflag=dsync 2>&1 | tail -1 || true)
-rm -f "$state/dsync.probe"
-disk_us=$(sed -nE 's/.* copied, ([0-9.]+) s.*/\1/p' <<<"$disk_sync" | awk '{printf "%.0f", $1 / 300 * 1e6}')
+probe_disk_sync
 log "disk: one 8 kB O_DSYNC write (a commit's flush) takes ${disk_us:-?} us here (300 in a row: ${disk_sync:-unknown})"
-bash scripts/pg-cluster.sh start "$state" --durable | tee -a "$out"
-cluster_started=1
-cluster_dir=$(cat "$state/cluster_dir")
-postmaster_pid=$(head -1 "$cluster_dir/data/postmaster.pid")
-admin_dsn=$(cat "$state/dsn")
-psql "$admin_dsn" -qX -v ON_ERROR_STOP=1 -c "CREATE DATABASE wagate_bench" >/dev/null
-dsn=${admin_dsn/\/postgres\?/\/wagate_bench?}
-for setting in "${pg_sets[@]}"; do
-    psql "$admin_dsn" -qX -v ON_ERROR_STOP=1 -c "ALTER SYSTEM SET ${setting%%=*} = '${setting#*=}'" >/dev/null
-done
-if [[ ${#pg_sets[@]} -gt 0 ]]; then
-    psql "$admin_dsn" -qAtX -c "SELECT pg_reload_conf()" >/dev/null
-    sleep 0.5
-    log "postgres: NON-DEFAULT settings (--pg-set): $(for setting in "${pg_sets[@]}"; do
-        printf '%s=%s ' "${setting%%=*}" "$(psql "$dsn" -AtX -c "SHOW ${setting%%=*}")"; done)"
-fi
-log "postgres: $(psql "$dsn" -AtX -c "SELECT 'fsync=' || current_setting('fsync') || ' synchronous_commit=' || current_setting('synchronous_commit') || ' full_page_writes=' || current_setting('full_page_writes') || ' shared_buffers=' || current_setting('shared_buffers')")"
+start_bench_cluster
 
 port=$(free_port)
 admin_token=bench-admin-$RANDOM$RANDOM
-# start_gateway BIN PORT DSN LOG_LEVEL LOG_FILE PID_VAR: starts `BIN serve` (which migrates DSN
-# first), stores its pid in PID_VAR and waits for /healthz.
-start_gateway() {
-    WAGATE_DATABASE_URL=$3 WAGATE_LISTEN=127.0.0.1:$2 WAGATE_ADMIN_TOKEN=$admin_token \
-        WAGATE_LOG_LEVEL=$4 "$1" serve >"$5" 2>&1 &
-    printf -v "$6" '%s' "$!"
-    local pid=$!
-    for _ in $(seq 300); do
-        if curl -sf -m 1 "http://127.0.0.1:$2/healthz" >/dev/null 2>&1; then
-            return 0
-        fi
-        if ! kill -0 "$pid" 2>/dev/null; then
-            echo "send_api.sh: $1 exited during start:" >&2
-            [[ -f $5 ]] && tail -20 "$5" >&2
-            return 1
-        fi
-        sleep 0.1
-    done
-    echo "send_api.sh: $1 did not answer /healthz within 30 s" >&2
-    return 1
-}
 start_wagate() {  # start_wagate LOG_LEVEL LOG_FILE
     start_gateway "$wagate_bin" "$port" "$dsn" "$1" "$2" wagate_pid
 }
 start_wagate warn "$state/wagate-warn.log"
 log "wagate: listening on 127.0.0.1:$port (pid $wagate_pid, log level warn, threads ${WAGATE_THREADS:-2}, db pool ${WAGATE_DB_POOL:-8}, commit writers ${WAGATE_COMMIT_WRITERS:-2}, batch max ${WAGATE_COMMIT_BATCH_MAX:-256})"
 
-admin() {  # admin METHOD PATH BODY
-    curl -sf -m 10 -X "$1" "http://127.0.0.1:$port$2" -H "Authorization: Bearer $admin_token" \
-        -H 'Content-Type: application/json' -d "$3"
-}
 # The business rules (docs/adr/0003-policy-in-the-accept-batch.md) decide every message inside
 # the accept batch. The gateway's number sends from WABA bench-waba, which has the template the
 # template case sends; require_opt_in off, so a template needs no opt-in; TIER_UNLIMITED, so the
@@ -348,8 +213,7 @@ run_loadgen() {
     local label=$1
     shift
     local before after db_before db_after total
-    log ""
-    log "## $label (starts $(date -u +%H:%M:%S) UTC, load average $(cut -d' ' -f1 /proc/loadavg))"
+    log_step "$label"
     db_before=$(db_probe)
     before=$(cpu_snapshot)
     last_line=$(timeout "$bound" "$loadgen" --port "${target_port:-$port}" --warmup "$warmup" --duration "$duration" \
@@ -414,34 +278,21 @@ lc_report() {  # lc_report BEFORE AFTER MESSAGES
 # run_pgbench LABEL MODE(simple|prepared) SCRIPT PHONE -> sets pgbench_tps
 run_pgbench() {
     local before after text db_before db_after lc_before lc_after
-    log ""
-    log "## $1 (starts $(date -u +%H:%M:%S) UTC, load average $(cut -d' ' -f1 /proc/loadavg))"
+    log_step "$1"
     db_before=$(db_probe)
     lc_before=$(lc_probe)
     before=$(cpu_snapshot)
     text=$(timeout "$bound" "$pgbench_bin" -n -M "$2" -c 16 -j 2 -T "$duration" -f "$3" "$dsn" 2>&1)
-    # pgbench's backends exit after it does; their CPU time reaches the postmaster (cutime) only
-    # once it has reaped them. Wait for that, or it would be missing from this step.
-    for _ in $(seq 50); do
-        [[ $(psql "$dsn" -AtX -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgbench'") == 0 ]] && break
-        sleep 0.1
-    done
-    sleep 0.5
+    wait_pgbench_reaped   # or the CPU time of its backends would be missing from this step
     after=$(cpu_snapshot)
     db_after=$(db_probe)
-    local processed failed lat
-    pgbench_tps=$(sed -nE 's/^tps = ([0-9.]+) .*/\1/p' <<<"$text" | head -1)
-    [[ -n $pgbench_tps ]] && pgbench_tps=$(awk -v t="$pgbench_tps" 'BEGIN{printf "%.1f", t}')
-    processed=$(sed -nE 's/^number of transactions actually processed: ([0-9]+).*/\1/p' <<<"$text")
-    failed=$(sed -nE 's/^number of failed transactions: ([0-9]+).*/\1/p' <<<"$text")
-    lat=$(sed -nE 's/^latency average = ([0-9.]+) ms/\1/p' <<<"$text")
-    [[ -n $pgbench_tps ]] || { echo "$text" >&2; echo "send_api.sh: pgbench failed" >&2; exit 1; }
-    log "{\"label\":\"$1\",\"protocol\":\"$2\",\"script\":\"$3\",\"clients\":16,\"transactions\":${processed:-0},\"failed\":${failed:-0},\"tps\":$pgbench_tps,\"latency_avg_ms\":${lat:-0}}"
-    cpu_report "$before" "$after" "${processed:-0}"
-    db_report "$db_before" "$db_after" "${processed:-0}" "$4"
+    parse_pgbench "$text"
+    log "{\"label\":\"$1\",\"protocol\":\"$2\",\"script\":\"$3\",\"clients\":16,\"transactions\":${pgbench_processed:-0},\"failed\":${pgbench_failed:-0},\"tps\":$pgbench_tps,\"latency_avg_ms\":${pgbench_lat:-0}}"
+    cpu_report "$before" "$after" "${pgbench_processed:-0}"
+    db_report "$db_before" "$db_after" "${pgbench_processed:-0}" "$4"
     if [[ $3 == *template* ]]; then
         lc_after=$(lc_probe)
-        lc_report "$lc_before" "$lc_after" "${processed:-0}"
+        lc_report "$lc_before" "$lc_after" "${pgbench_processed:-0}"
     fi
 }
 pgbench_accept() { run_pgbench "$1" "$2" bench/pgbench_accept.sql 19990000000; }
@@ -537,10 +388,8 @@ count_posts "$last_line"
 open_line=$last_line
 # Is the tail spread evenly, or made of a few stalls? Seconds (by intended send time) whose p99
 # passed 10 ms.
-slow_seconds=$(grep -o '{"t":[0-9]*,"n":[0-9]*,"p50":[0-9.]*,"p99":[0-9.]*,"max":[0-9.]*}' <<<"$open_line" \
-    | sed -E 's/[{}"]//g; s/[a-z0-9]+:/ /g' \
-    | awk '$4 + 0 > 10 { printf "%st=%ds (n %d, p99 %.1f ms, max %.1f ms)", sep, $1, $2, $4, $5; sep = ", " }' || true)
-log "  seconds with p99 > 10 ms: ${slow_seconds:-none}"
+slow=$(slow_seconds "$open_line" 10)
+log "  seconds with p99 > 10 ms: ${slow:-none}"
 
 # d'. business-initiated templates, closed loop c64: every request a template to a user never
 # seen before (no window), so every batch runs BEGIN, the business lock, the state read with the
@@ -581,10 +430,7 @@ fi
 stop_wagate
 
 # Checkpoints and WAL segment creation stall commits; their times help to read latency tails.
-log ""
-log "## postgres checkpoints during the run (server log, UTC)"
-grep -E "checkpoint (starting|complete)" "$cluster_dir/server.log" 2>/dev/null | sed -E 's/^([0-9-]+ [0-9:.]+) [A-Z]+ \[[0-9]+\] LOG: +/\1 /; s/; (write|sync|distance)=.*//' \
-    | tee -a "$out" || log "(none)"
+log_checkpoints
 
 # e. every 200 answer must be a committed message, status and queue row - and nothing more;
 # every 200 to a template for a new user exactly one limit count, and the business's counter
@@ -635,10 +481,8 @@ for c in $connections; do
         best_c=$c best_rps=${closed_rps[$c]}
     fi
 done
-mean2() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", (a + b) / 2}'; }
 mean_of() { printf '%s\n' "$@" | awk '{ s += $1; n++ } END { if (n) printf "%.1f", s / n; else print 0 }'; }
 pgbench_mean=$(mean2 "$pgbench_before" "$pgbench_after")
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 r_pg=$(ratio "$best_rps" "$pgbench_mean")
 pgbench_prep_mean=$(mean2 "$pgbench_prep_before" "$pgbench_prep_after")
 r_prep=$(ratio "$best_rps" "$pgbench_prep_mean")

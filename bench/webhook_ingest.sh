@@ -24,6 +24,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+bench_name=webhook_ingest.sh
+source bench/lib.sh
 
 duration=10
 warmup=2
@@ -52,9 +54,7 @@ while [[ $# -gt 0 ]]; do
         --drain-timeout) drain_timeout=$2; shift ;;
         --build-dir) build_dir=$(cd "$2" 2>/dev/null && pwd || echo "$2"); shift ;;
         --wagate) wagate_bin=$2; shift ;;
-        --pg-set)
-            [[ $2 =~ ^[a-z_]+=[A-Za-z0-9_.]+$ ]] || { echo "webhook_ingest.sh: --pg-set NAME=VALUE" >&2; exit 2; }
-            pg_sets+=("$2"); shift ;;
+        --pg-set) add_pg_set "$2"; shift ;;
         -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "webhook_ingest.sh: unknown option $1" >&2; exit 2 ;;
     esac
@@ -77,15 +77,7 @@ first_pgbench_c=${pgbench_clients%% *}
 [[ -n $first_pgbench_c ]] || { echo "webhook_ingest.sh: --pgbench-clients needs at least one count" >&2; exit 2; }
 wagate_bin=${wagate_bin:-$build_dir/wagate}
 
-PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
-pgbench_bin=$PG_BIN/pgbench
-[[ -x $pgbench_bin ]] || pgbench_bin=$(command -v pgbench || true)
-if [[ -z $pgbench_bin || ! -x $PG_BIN/initdb ]] || ! command -v psql >/dev/null || ! command -v curl >/dev/null \
-    || ! command -v g++ >/dev/null; then
-    echo "webhook_ingest.sh: missing tools, running scripts/install-deps.sh --with-bench" >&2
-    bash scripts/install-deps.sh --with-bench
-    pgbench_bin=$PG_BIN/pgbench
-fi
+find_bench_tools
 command -v openssl >/dev/null || { echo "webhook_ingest.sh: the openssl command is needed (signature cross-check)" >&2; exit 1; }
 
 if [[ ! -x $wagate_bin ]]; then
@@ -97,29 +89,10 @@ fi
 BENCH_BUILD_DIR=$build_dir bash bench/build.sh >&2
 loadgen=$build_dir/bench/loadgen
 
-mkdir -p bench/results
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-out=$root/bench/results/webhook_ingest-$stamp.txt
-: >"$out"
-log() { printf '%s\n' "$*" | tee -a "$out"; }
+open_results webhook_ingest
 
 state=$(mktemp -d /tmp/wagate-whbench.XXXXXX)
-wagate_pid=""
-cluster_started=0
 
-stop_wagate() {  # SIGTERM, up to 10 s for a graceful stop, then SIGKILL
-    [[ -n $wagate_pid ]] || return 0
-    if kill -0 "$wagate_pid" 2>/dev/null; then
-        kill -TERM "$wagate_pid" 2>/dev/null || true
-        for _ in $(seq 100); do
-            kill -0 "$wagate_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$wagate_pid" 2>/dev/null || true
-    fi
-    wait "$wagate_pid" 2>/dev/null || true
-    wagate_pid=""
-}
 cleanup() {
     local rc=$?
     set +e
@@ -127,49 +100,12 @@ cleanup() {
     if [[ -s $state/wagate.log ]]; then
         cp "$state/wagate.log" "${out%.txt}.wagate.log"
     fi
-    if [[ $cluster_started -eq 1 ]]; then
-        bash scripts/pg-cluster.sh stop "$state" >/dev/null 2>&1
-    fi
-    rm -rf "$state"
-    if [[ $rc -ne 0 ]]; then
-        echo "webhook_ingest.sh: FAILED (exit $rc); partial results in $out" >&2
-    fi
-    exit $rc
+    finish_bench "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {  # a loopback port nobody answers on
-    local p
-    for _ in $(seq 200); do
-        p=$((20000 + RANDOM % 30000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return 0
-        fi
-    done
-    echo "webhook_ingest.sh: no free port found" >&2
-    return 1
-}
-
-# --- CPU accounting (clock ticks): wagate, the whole PostgreSQL cluster, the whole machine -----
-clk_tck=$(getconf CLK_TCK)
-postmaster_pid=""
-cpu_snapshot() {
-    local w=0 p=0 busy c
-    if [[ -n $wagate_pid && -r /proc/$wagate_pid/stat ]]; then
-        w=$(awk '{print $14 + $15}' "/proc/$wagate_pid/stat")
-    fi
-    if [[ -n $postmaster_pid && -r /proc/$postmaster_pid/stat ]]; then
-        # The postmaster, its reaped children (cutime/cstime) and its live children.
-        p=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$postmaster_pid/stat")
-        for c in $(pgrep -P "$postmaster_pid" || true); do
-            [[ -r /proc/$c/stat ]] && p=$((p + $(awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null || echo 0)))
-        done
-    fi
-    busy=$(awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat)
-    echo "$w $p $busy $(date +%s.%N)"
-}
+# --- CPU accounting (cpu_snapshot, bench/lib.sh): wagate, the PostgreSQL cluster, the machine ----
 cpu_report() {  # cpu_report BEFORE AFTER STATUSES
     log "  $(awk -v b="$1" -v a="$2" -v n="$3" -v hz="$clk_tck" -v cores="$(nproc)" 'BEGIN {
         split(b, x, " "); split(a, y, " ");
@@ -180,56 +116,17 @@ cpu_report() {  # cpu_report BEFORE AFTER STATUSES
         print line }')"
 }
 
-json_num() {  # json_num TEXT KEY -> the first numeric value of "KEY"
-    grep -o "\"$2\":[0-9.]*" <<<"$1" | head -1 | cut -d: -f2
-}
-measured_part() { printf '%s' "${1%%\"warmup\"*}"; }
-warmup_part() { printf '%s' "${1##*\"warmup\":}"; }
-ok_count() {  # 200 answers of a loadgen line, warmup included
-    local m w
-    m=$(json_num "$(measured_part "$1")" 200)
-    w=$(json_num "$(warmup_part "$1")" 200)
-    echo $(( ${m:-0} + ${w:-0} ))
-}
-non_ok_count() {  # answers other than 200 of a loadgen line, warmup included
-    { grep -o '"status_counts":{[^}]*}' <<<"$(measured_part "$1")" || true
-      grep -o '"status_counts":{[^}]*}' <<<"$(warmup_part "$1")" || true; } \
-        | grep -o '"[0-9]*":[0-9]*' | awk -F'[":]+' '$2 != 200 { n += $3 } END { print n + 0 }'
-}
-fmt() { awk -v v="$1" -v f="$2" 'BEGIN { printf f, v }'; }
-
 # --- start ---------------------------------------------------------------------------------
-log "# wagate webhook ingest benchmark $stamp"
-log "host: $(nproc) cores, $(free -g | awk '/^Mem:/{print $2}') GB, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-log "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src include migrations 2>/dev/null || echo ' (+ uncommitted changes)')"
-log "wagate: $wagate_bin ($(date -u -r "$wagate_bin" +%Y-%m-%dT%H:%M:%SZ)) $("$wagate_bin" version 2>/dev/null || true)"
+log_run_header "wagate webhook ingest benchmark"
 newer_sources=$(find src include migrations -type f -newer "$wagate_bin" 2>/dev/null | wc -l)
 if [[ $newer_sources -gt 0 ]]; then
     log "WARNING: $newer_sources files under src/, include/ or migrations/ are newer than $wagate_bin: it may not be the code checked out"
 fi
 log "settings: duration ${duration}s after ${warmup}s warmup per step; $messages seeded messages per side; (a) 1 status/POST closed c$single_connections, (b) $batch statuses/POST closed c$batch_connections; open loop $rate statuses/s; pgbench clients: $pgbench_clients; status lag $status_lag"
 
-disk_sync=$(dd if=/dev/zero of="$state/dsync.probe" bs=8k count=300 oflag=dsync 2>&1 | tail -1 || true)
-rm -f "$state/dsync.probe"
-disk_us=$(sed -nE 's/.* copied, ([0-9.]+) s.*/\1/p' <<<"$disk_sync" | awk '{printf "%.0f", $1 / 300 * 1e6}')
+probe_disk_sync
 log "disk: one 8 kB O_DSYNC write (a commit's flush) takes ${disk_us:-?} us here"
-bash scripts/pg-cluster.sh start "$state" --durable | tee -a "$out"
-cluster_started=1
-cluster_dir=$(cat "$state/cluster_dir")
-postmaster_pid=$(head -1 "$cluster_dir/data/postmaster.pid")
-admin_dsn=$(cat "$state/dsn")
-psql "$admin_dsn" -qX -v ON_ERROR_STOP=1 -c "CREATE DATABASE wagate_bench" >/dev/null
-dsn=${admin_dsn/\/postgres\?/\/wagate_bench?}
-for setting in "${pg_sets[@]}"; do
-    psql "$admin_dsn" -qX -v ON_ERROR_STOP=1 -c "ALTER SYSTEM SET ${setting%%=*} = '${setting#*=}'" >/dev/null
-done
-if [[ ${#pg_sets[@]} -gt 0 ]]; then
-    psql "$admin_dsn" -qAtX -c "SELECT pg_reload_conf()" >/dev/null
-    sleep 0.5
-    log "postgres: NON-DEFAULT settings (--pg-set): $(for setting in "${pg_sets[@]}"; do
-        printf '%s=%s ' "${setting%%=*}" "$(psql "$dsn" -AtX -c "SHOW ${setting%%=*}")"; done)"
-fi
-log "postgres: $(psql "$dsn" -AtX -c "SELECT 'fsync=' || current_setting('fsync') || ' synchronous_commit=' || current_setting('synchronous_commit') || ' full_page_writes=' || current_setting('full_page_writes') || ' shared_buffers=' || current_setting('shared_buffers')")"
+start_bench_cluster
 q() { psql "$dsn" -AtX -v ON_ERROR_STOP=1 -c "$1"; }
 db_now() { q "SELECT extract(epoch FROM clock_timestamp())"; }
 
@@ -269,21 +166,10 @@ app_secret=bench-app-secret-$(openssl rand -hex 16)
 # Two secrets, as during a rotation: the webhooks are signed with the second, so every POST is
 # checked against both (the header does not say which app signed it).
 secrets="bench-retired-secret-$(openssl rand -hex 16),$app_secret"
-WAGATE_DATABASE_URL=$dsn WAGATE_LISTEN=127.0.0.1:$port WAGATE_ADMIN_TOKEN=$admin_token \
-    WAGATE_META_APP_SECRETS=$secrets WAGATE_LOG_LEVEL=${WAGATE_LOG_LEVEL:-warn} \
-    "$wagate_bin" serve >"$state/wagate.log" 2>&1 &
-wagate_pid=$!
-for _ in $(seq 300); do
-    curl -sf -m 1 "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-    kill -0 "$wagate_pid" 2>/dev/null || { tail -20 "$state/wagate.log" >&2; echo "webhook_ingest.sh: wagate exited during start" >&2; exit 1; }
-    sleep 0.1
-done
-curl -sf -m 1 "http://127.0.0.1:$port/healthz" >/dev/null || { echo "webhook_ingest.sh: wagate did not answer /healthz" >&2; exit 1; }
+WAGATE_META_APP_SECRETS=$secrets \
+    start_gateway "$wagate_bin" "$port" "$dsn" "${WAGATE_LOG_LEVEL:-warn}" "$state/wagate.log" wagate_pid
 log "wagate: listening on 127.0.0.1:$port (pid $wagate_pid, log level ${WAGATE_LOG_LEVEL:-warn}, threads ${WAGATE_THREADS:-2}, db pool ${WAGATE_DB_POOL:-8}, commit writers ${WAGATE_COMMIT_WRITERS:-2}), 2 app secrets"
-admin() {  # admin METHOD PATH BODY: the number the statuses are for (statuses match by wamid only)
-    curl -sf -m 10 -X "$1" "http://127.0.0.1:$port$2" -H "Authorization: Bearer $admin_token" \
-        -H 'Content-Type: application/json' -d "$3"
-}
+# The number the statuses are for (statuses match by wamid only).
 admin PUT /admin/v1/businesses/bench-biz '{}' >/dev/null
 admin PUT /admin/v1/phone-numbers/$phone '{"business_id":"bench-biz","waba_id":"100000000000001","display_phone_number":"15550000001"}' >/dev/null
 
@@ -343,9 +229,8 @@ bound=$((warmup + duration + 60))
 # run_pgbench LABEL MODE CLIENTS -> sets pgbench_tps; every transaction must insert one status
 pg_base=0
 run_pgbench() {
-    local label=$1 mode=$2 clients=$3 before after text st_before inserted processed failed lat max_no wal_before wal_after
-    log ""
-    log "## $label (starts $(date -u +%H:%M:%S) UTC, load average $(cut -d' ' -f1 /proc/loadavg))"
+    local label=$1 mode=$2 clients=$3 before after text st_before inserted max_no wal_before wal_after
+    log_step "$label"
     rm -f "$state"/pgb.*
     st_before=$(statuses_count)
     wal_before=$(q "SELECT pg_current_wal_lsn()")
@@ -353,27 +238,18 @@ run_pgbench() {
     text=$(timeout "$bound" "$pgbench_bin" -n -M "$mode" -c "$clients" -j 2 -T "$duration" -D n=0 -D base="$pg_base" \
         -D clients="$clients" -D pool="$messages" -D lag="$status_lag" -l --log-prefix="$state/pgb" \
         -f bench/pgbench_status.sql "$dsn" 2>&1)
-    for _ in $(seq 50); do  # backends exit after pgbench; their CPU reaches the postmaster once reaped
-        [[ $(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgbench'") == 0 ]] && break
-        sleep 0.1
-    done
-    sleep 0.5
+    wait_pgbench_reaped
     after=$(cpu_snapshot)
     wal_after=$(q "SELECT pg_current_wal_lsn()")
-    pgbench_tps=$(sed -nE 's/^tps = ([0-9.]+) .*/\1/p' <<<"$text" | head -1)
-    [[ -n $pgbench_tps ]] || { echo "$text" >&2; echo "webhook_ingest.sh: pgbench failed" >&2; exit 1; }
-    pgbench_tps=$(fmt "$pgbench_tps" "%.1f")
-    processed=$(sed -nE 's/^number of transactions actually processed: ([0-9]+).*/\1/p' <<<"$text")
-    failed=$(sed -nE 's/^number of failed transactions: ([0-9]+).*/\1/p' <<<"$text")
-    lat=$(sed -nE 's/^latency average = ([0-9.]+) ms/\1/p' <<<"$text")
+    parse_pgbench "$text"
     max_no=$(cat "$state"/pgb.* 2>/dev/null | awk '$2 > m { m = $2 } END { print m + 0 }')
     pg_base=$((pg_base + clients * (max_no + 2)))
     inserted=$(( $(statuses_count) - st_before ))
-    log "{\"label\":\"$label\",\"protocol\":\"$mode\",\"clients\":$clients,\"transactions\":${processed:-0},\"failed\":${failed:-0},\"tps\":$pgbench_tps,\"latency_avg_ms\":${lat:-0},\"statuses_inserted\":$inserted}"
-    cpu_report "$before" "$after" "${processed:-0}"
-    log "  db: WAL $(q "SELECT round(pg_wal_lsn_diff('$wal_after', '$wal_before') / greatest(${processed:-0}, 1))") bytes per status"
-    if [[ $inserted -ne ${processed:-0} ]]; then
-        log "  WARNING: pgbench inserted $inserted statuses in ${processed:-0} transactions (a status repeated: too few --messages?)"
+    log "{\"label\":\"$label\",\"protocol\":\"$mode\",\"clients\":$clients,\"transactions\":${pgbench_processed:-0},\"failed\":${pgbench_failed:-0},\"tps\":$pgbench_tps,\"latency_avg_ms\":${pgbench_lat:-0},\"statuses_inserted\":$inserted}"
+    cpu_report "$before" "$after" "${pgbench_processed:-0}"
+    log "  db: WAL $(q "SELECT round(pg_wal_lsn_diff('$wal_after', '$wal_before') / greatest(${pgbench_processed:-0}, 1))") bytes per status"
+    if [[ $inserted -ne ${pgbench_processed:-0} ]]; then
+        log "  WARNING: pgbench inserted $inserted statuses in ${pgbench_processed:-0} transactions (a status repeated: too few --messages?)"
         check=FAIL
     fi
 }
@@ -386,8 +262,7 @@ run_gateway() {
     shift 3
     local t0 t_stop t_end st_before applied during line before after posts_ok statuses_ok non_ok errs backlog
     local wal_before wal_after d_before
-    log ""
-    log "## $label (starts $(date -u +%H:%M:%S) UTC, load average $(cut -d' ' -f1 /proc/loadavg), first status $seq)"
+    log_step "$label" ", first status $seq"
     st_before=$(statuses_count)
     d_before=$(q "SELECT coalesce(max(id), 0) FROM wagate.webhook_deliveries")
     wal_before=$(q "SELECT pg_current_wal_lsn()")
@@ -454,11 +329,6 @@ run_gateway() {
         check=FAIL
     fi
 }
-slow_seconds() {  # seconds (by intended send time) of an open-loop line whose p99 passed 250 ms
-    grep -o '{"t":[0-9]*,"n":[0-9]*,"p50":[0-9.]*,"p99":[0-9.]*,"max":[0-9.]*}' <<<"$1" \
-        | sed -E 's/[{}"]//g; s/[a-z0-9]+:/ /g' \
-        | awk '$4 + 0 > 250 { printf "%st=%ds (n %d, p99 %.1f ms, max %.1f ms)", sep, $1, $2, $4, $5; sep = ", " }' || true
-}
 
 # 1. the baseline: one status update per transaction.
 declare -A pgb_tps
@@ -479,11 +349,11 @@ label_b="(b) $batch statuses/POST, closed c$batch_connections"
 run_gateway "$label_b" "$batch" "$batch_connections"
 label_ao="(a) 1 status/POST, open $rate/s c$single_connections"
 run_gateway "$label_ao" 1 "$single_connections" --rate "$rate" --timeline
-log "  seconds with p99 > 250 ms: $(slow_seconds "${g_line[$label_ao]}" | grep . || echo none)"
+log "  seconds with p99 > 250 ms: $(slow_seconds "${g_line[$label_ao]}" 250 | grep . || echo none)"
 batch_rate=$(awk -v r="$rate" -v b="$batch" 'BEGIN { printf "%.3f", r / b }')
 label_bo="(b) $batch statuses/POST, open $rate statuses/s c$batch_connections"
 run_gateway "$label_bo" "$batch" "$batch_connections" --rate "$batch_rate" --timeline
-log "  seconds with p99 > 250 ms: $(slow_seconds "${g_line[$label_bo]}" | grep . || echo none)"
+log "  seconds with p99 > 250 ms: $(slow_seconds "${g_line[$label_bo]}" 250 | grep . || echo none)"
 
 # 3. the baseline again: before and after bracket the gateway (the machine is shared and noisy).
 run_pgbench "pgbench status c$first_pgbench_c (after)" simple "$first_pgbench_c"
@@ -491,10 +361,7 @@ pgb_tps["pgbench status c$first_pgbench_c (after)"]=$pgbench_tps
 pgbench_labels+=("pgbench status c$first_pgbench_c (after)")
 
 # --- checks -----------------------------------------------------------------------------------
-log ""
-log "## postgres checkpoints during the run (server log, UTC)"
-grep -E "checkpoint (starting|complete)" "$cluster_dir/server.log" 2>/dev/null \
-    | sed -E 's/^([0-9-]+ [0-9:.]+) [A-Z]+ \[[0-9]+\] LOG: +/\1 /; s/; (write|sync|distance)=.*//' | tee -a "$out" || log "(none)"
+log_checkpoints
 
 log ""
 log "## row-count check"
@@ -536,8 +403,6 @@ head -5 "$state/wagate.log" | sed 's/^/  /' | tee -a "$out"
 log "row-count check: $check"
 
 # --- summary ----------------------------------------------------------------------------------
-mean2() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (a + b) / 2 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 pg_ref=$(mean2 "${pgb_tps["pgbench status c$first_pgbench_c (before)"]}" "${pgb_tps["pgbench status c$first_pgbench_c (after)"]}")
 pg_best=0 pg_best_label=""
 for l in "${pgbench_labels[@]}"; do
