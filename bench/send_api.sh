@@ -308,8 +308,8 @@ healthz_rps=$(json_num "$healthz_line" rps)
 # steady drift of the machine (tables growing, checkpoints) does not favour either. The older
 # gateway gets its own database in the same cluster: `serve` migrates its database first and
 # refuses one that has a migration it does not know, which a database migrated by this gateway
-# would be. It runs only during this step (started before, stopped after). It does not enforce
-# the business rules, so it needs no windows; it is sent exactly the same bodies.
+# would be. It runs only during this step (started before, stopped after). A baseline that
+# enforces the window gets the same open windows; it is sent exactly the same bodies.
 declare -a cmp_new_rps=() cmp_old_rps=() cmp_new_p50=() cmp_old_p50=() cmp_new_p99=() cmp_old_p99=()
 base_ok=0
 if [[ -n $baseline_bin ]]; then
@@ -328,6 +328,16 @@ if [[ -n $baseline_bin ]]; then
     base_key=$(base_admin POST /admin/v1/api-keys "{\"name\":\"bench\",\"phone_number_ids\":[\"$phone\"]}" \
         | sed -nE 's/.*"key":"([^"]+)".*/\1/p')
     [[ -n $base_key ]] || { echo "send_api.sh: could not create an API key on the baseline gateway" >&2; exit 1; }
+    # A baseline that enforces the window (one with a contacts table) gets the same open windows.
+    psql "$base_dsn" -qX -v ON_ERROR_STOP=1 -c "
+        DO \$\$ BEGIN
+          IF to_regclass('wagate.contacts') IS NOT NULL THEN
+            INSERT INTO wagate.contacts (phone_number_id, wa_id, last_inbound_at)
+            SELECT '$phone', '1555' || lpad(i::text, 7, '0'), now() FROM generate_series(0, $text_users - 1) AS i
+            UNION ALL SELECT '$phone', '15551234567', now() ON CONFLICT DO NOTHING;
+            ANALYZE wagate.contacts;
+          END IF;
+        END \$\$;" >/dev/null
     first=$(post "$base_port" "$base_key" '{"messaging_product":"whatsapp","to":"+15551234567","type":"text","text":{"body":"hello"}}')
     [[ $first == *' 200' ]] || { echo "send_api.sh: sanity POST to the baseline gateway answered: $first" >&2; exit 1; }
     base_ok=1
