@@ -14,15 +14,17 @@ namespace asio = boost::asio;
 
 namespace {
 
-// $1 SHA-256 of each body, $2 the bodies (bytea hex), $3 claim them for this instance, $4 lease ms.
+// $1 SHA-256 of each body, $2 the bodies (bytea hex), $3 whether this instance claims each (it
+// will apply it from memory), $4 lease ms.
 // One row per input, in input order: the delivery id, and whether the same bytes were stored
 // before (Meta's retries of a body are byte-identical).
 constexpr pg::Statement kStore{
     "webhook_store",
-    "WITH input AS (SELECT * FROM unnest($1::bytea[], $2::bytea[]) WITH ORDINALITY AS t(sha, body, n)), "
+    "WITH input AS (SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::boolean[]) WITH ORDINALITY"
+    "  AS t(sha, body, claim, n)), "
     "stored AS ("
     "  INSERT INTO webhook_deliveries (body_sha256, body, claimed_until)"
-    "  SELECT sha, body, CASE WHEN $3::boolean THEN now() + $4::bigint * interval '1 millisecond' END"
+    "  SELECT sha, body, CASE WHEN claim THEN now() + $4::bigint * interval '1 millisecond' END"
     "  FROM input ORDER BY n"
     "  ON CONFLICT (body_sha256) DO NOTHING RETURNING id, body_sha256) "
     "SELECT COALESCE(s.id, d.id), s.id IS NULL FROM input i "
@@ -83,19 +85,18 @@ struct WebhookInbox::Impl {
     Impl(pg::Pool& p, WebhookSettings s) : pool(p), settings(s) {}
 
     asio::awaitable<void> flush(Commit::Batch& batch) {
-        // A batch is either all claimed or all unclaimed in practice (one setting per instance);
-        // a mixed batch claims none, which only delays the unclaimed side to the next sweep.
-        bool claim = true;
         pg::ArrayLiteral shas;
         pg::ArrayLiteral bodies;
+        pg::ArrayLiteral claims;
         for (const auto& entry : batch) {
-            claim = claim && entry.item.claim;
             const auto digest = crypto::sha256(entry.item.body);
             shas.add("\\x" + crypto::to_hex(digest));
             bodies.add(bytea_hex(entry.item.body));
+            claims.add(std::string_view(entry.item.claim ? "t" : "f"));
         }
         pg::Params params;
-        params.add(shas.str()).add(bodies.str()).add(claim).add(static_cast<std::int64_t>(settings.lease.count()));
+        params.add(shas.str()).add(bodies.str()).add(claims.str());
+        params.add(static_cast<std::int64_t>(settings.lease.count()));
         auto rows = co_await pool.execute(kStore, params);
         if (rows && rows->size() != static_cast<int>(batch.size())) {
             rows = Error{Errc::kInternal, "webhook store returned a row count unlike its input"};
