@@ -1,20 +1,8 @@
 #include <wagate/http/message.hpp>
 
+#include <wagate/crypto/digest.hpp>
+
 namespace wagate::http {
-namespace {
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-}  // namespace
 
 std::string_view Request::header(std::string_view lower_name) const noexcept {
     for (const auto& h : headers) {
@@ -46,8 +34,9 @@ std::string percent_decode(std::string_view text, bool plus_is_space) {
         const char c = text[i];
         if (c == '+' && plus_is_space) {
             out.push_back(' ');
-        } else if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
-            out.push_back(static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2])));
+        } else if (auto byte = c == '%' ? crypto::from_hex(text.substr(i + 1, 2)) : std::nullopt;
+                   byte && byte->size() == 1) {
+            out += *byte;
             i += 2;
         } else {
             out.push_back(c);
