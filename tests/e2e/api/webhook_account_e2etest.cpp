@@ -19,6 +19,7 @@
 #include "support/meta_webhooks.hpp"
 #include "support/test_database.hpp"
 #include "support/test_gateway.hpp"
+#include "support/time_assertions.hpp"
 
 namespace wagate::test {
 namespace {
@@ -45,39 +46,6 @@ std::string user(int n) {
     char buf[16];
     std::snprintf(buf, sizeof buf, "1650555%04d", n);
     return buf;
-}
-
-std::string utc_to_the_second(std::int64_t unix_seconds) {
-    const time_t t = static_cast<time_t>(unix_seconds);
-    struct tm tm {};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    return buf;
-}
-
-/// True if `value` is an RFC 3339 UTC time for exactly `unix_seconds` (any zero fraction).
-::testing::AssertionResult is_time(const json& value, std::int64_t unix_seconds) {
-    if (!value.is_string()) {
-        return ::testing::AssertionFailure() << value.dump() << " is not a time";
-    }
-    const std::string text = value.get<std::string>();
-    const std::string expected = utc_to_the_second(unix_seconds);
-    if (text.rfind(expected, 0) != 0) {
-        return ::testing::AssertionFailure() << text << " is not " << expected << "Z";
-    }
-    std::string rest = text.substr(expected.size());
-    if (!rest.empty() && rest[0] == '.') {
-        std::size_t i = 1;
-        while (i < rest.size() && rest[i] == '0') {
-            ++i;
-        }
-        rest.erase(0, i);
-    }
-    if (rest != "Z" && rest != "+00:00") {
-        return ::testing::AssertionFailure() << text << " is not " << expected << "Z";
-    }
-    return ::testing::AssertionSuccess();
 }
 
 /// A message_template_status_update value for `event` in Meta's shape.
