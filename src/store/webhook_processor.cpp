@@ -127,6 +127,15 @@ wh::ItemFailure describe_single(const Work& w, std::string reason, std::int64_t&
     return from(w.tombstones.front(), w.tombstones.front().item.wamid);
 }
 
+/// One statement's parameters: each array, in order. (Variadic, not an initializer list: GCC 12
+/// rejects initializer-list temporaries in coroutine bodies, docs/adr/0002.)
+template <class... Arrays>
+pg::Params array_params(const Arrays&... arrays) {
+    pg::Params params;
+    (params.add(arrays.str()), ...);
+    return params;
+}
+
 std::string normalise_language(std::string language) {
     // Meta writes "en-US" in template webhooks and "en_US" everywhere else.
     for (char& c : language) {
@@ -362,7 +371,7 @@ struct WebhookProcessor::Impl : std::enable_shared_from_this<WebhookProcessor::I
                 ts.add(std::to_string(seconds_or_now(t.timestamp)));
             }
             auto rows = co_await c.execute(webhook_sql::kTombstones,
-                                           pg::Params{}.add(phone.str()).add(wamid.str()).add(wa_id.str()).add(ts.str()));
+                                           array_params(phone, wamid, wa_id, ts));
             if (!rows) {
                 co_return rows.error();
             }
@@ -387,11 +396,8 @@ struct WebhookProcessor::Impl : std::enable_shared_from_this<WebhookProcessor::I
                 reason.add(f.reason);
                 fragment.add(f.fragment);
             }
-            auto rows = co_await c.execute(webhook_sql::kItemFailures, pg::Params{}
-                                                                           .add(delivery.str())
-                                                                           .add(path.str())
-                                                                           .add(reason.str())
-                                                                           .add(fragment.str()));
+            auto rows = co_await c.execute(webhook_sql::kItemFailures,
+                                           array_params(delivery, path, reason, fragment));
             if (!rows) {
                 co_return rows.error();
             }
@@ -404,7 +410,7 @@ struct WebhookProcessor::Impl : std::enable_shared_from_this<WebhookProcessor::I
                 failed.add(std::to_string(m.failed));
             }
             auto rows = co_await c.execute(webhook_sql::kMarkProcessed,
-                                           pg::Params{}.add(id.str()).add(items.str()).add(failed.str()));
+                                           array_params(id, items, failed));
             if (!rows) {
                 co_return rows.error();
             }
@@ -425,11 +431,7 @@ struct WebhookProcessor::Impl : std::enable_shared_from_this<WebhookProcessor::I
             opaque.add(s.biz_opaque_callback_data);
             raw.add(s.raw_json);
         }
-        pg::Params params;
-        for (auto* a : {&wamid, &status, &participant, &ts, &errors, &pricing, &conversation, &opaque, &raw}) {
-            params.add(a->str());
-        }
-        return params;
+        return array_params(wamid, status, participant, ts, errors, pricing, conversation, opaque, raw);
     }
 
     asio::awaitable<Result<void>> apply_messages(pg::Connection& c, const Work& w) {
@@ -451,10 +453,8 @@ struct WebhookProcessor::Impl : std::enable_shared_from_this<WebhookProcessor::I
             user_key.add(m.user_key());
             key_hash.add(m.identity_key_hash);
         }
-        pg::Params params;
-        for (auto* a : {&wamid, &phone, &from, &user_id, &type, &ts, &item, &contact, &renews, &user_key, &key_hash}) {
-            params.add(a->str());
-        }
+        const pg::Params params =
+            array_params(wamid, phone, from, user_id, type, ts, item, contact, renews, user_key, key_hash);
         auto stored = co_await c.execute(webhook_sql::kApplyInbound, params);
         if (!stored) {
             co_return stored.error();
@@ -496,27 +496,22 @@ struct WebhookProcessor::Impl : std::enable_shared_from_this<WebhookProcessor::I
             }
         }
         if (reactions > 0) {
-            auto rows = co_await c.execute(webhook_sql::kReactions, pg::Params{}
-                                                                        .add(r_phone.str())
-                                                                        .add(r_target.str())
-                                                                        .add(r_user.str())
-                                                                        .add(r_emoji.str())
-                                                                        .add(r_wamid.str())
-                                                                        .add(r_ts.str()));
+            auto rows = co_await c.execute(webhook_sql::kReactions,
+                                           array_params(r_phone, r_target, r_user, r_emoji, r_wamid, r_ts));
             if (!rows) {
                 co_return rows.error();
             }
         }
         if (identities > 0) {
             auto rows = co_await c.execute(webhook_sql::kIdentityChanges,
-                                           pg::Params{}.add(i_phone.str()).add(i_user.str()).add(i_ts.str()));
+                                           array_params(i_phone, i_user, i_ts));
             if (!rows) {
                 co_return rows.error();
             }
         }
         if (numbers > 0) {
             auto rows = co_await c.execute(webhook_sql::kNewNumbers,
-                                           pg::Params{}.add(n_phone.str()).add(n_user.str()).add(n_ts.str()));
+                                           array_params(n_phone, n_user, n_ts));
             if (!rows) {
                 co_return rows.error();
             }

@@ -20,6 +20,12 @@ namespace wagate::store::webhook_sql {
 // row's current value; and under a concurrent fold, READ COMMITTED re-evaluates SET on the newest
 // row version, so concurrent batches compose too. Pricing and conversation come from the
 // highest-ranked carrier (ties by text); the failure's errors by text; opaque data first seen.
+// The batch's `col` (pricing, conversation) replaces the message's: it is there, and the message
+// has none, or it came from a higher-ranked status, or from an equal rank with a greater text.
+// Compared against the message row itself (m), so a concurrent fold is re-evaluated correctly.
+#define WAGATE_CARRIER_WINS(col)                                                                      \
+    "(f." col " IS NOT NULL AND (m." col " IS NULL OR f." col "_rank > m." col "_rank"                 \
+    " OR (f." col "_rank = m." col "_rank AND f." col "::text > m." col "::text)))"
 #define WAGATE_STATUS_RANKS "ARRAY['accepted','sending','sent','delivered','read','played']"
 #define WAGATE_STATUS_FOLD                                                                                    \
     "fresh AS ("                                                                                              \
@@ -47,17 +53,12 @@ namespace wagate::store::webhook_sql {
     "      WHEN f.top_rank > COALESCE(array_position(" WAGATE_STATUS_RANKS ", m.status), 0)"                 \
     "        THEN (" WAGATE_STATUS_RANKS ")[f.top_rank]"                                                       \
     "      ELSE m.status END,"                                                                                \
-    "    pricing = CASE WHEN f.pricing IS NOT NULL AND (m.pricing IS NULL OR f.pricing_rank > m.pricing_rank"  \
-    "      OR (f.pricing_rank = m.pricing_rank AND f.pricing::text > m.pricing::text)) THEN f.pricing ELSE m.pricing END," \
-    "    pricing_rank = CASE WHEN f.pricing IS NOT NULL AND (m.pricing IS NULL OR f.pricing_rank > m.pricing_rank" \
-    "      OR (f.pricing_rank = m.pricing_rank AND f.pricing::text > m.pricing::text)) THEN f.pricing_rank"  \
-    "      ELSE m.pricing_rank END,"                                                                          \
-    "    conversation = CASE WHEN f.conversation IS NOT NULL AND (m.conversation IS NULL"                    \
-    "      OR f.conversation_rank > m.conversation_rank OR (f.conversation_rank = m.conversation_rank"        \
-    "      AND f.conversation::text > m.conversation::text)) THEN f.conversation ELSE m.conversation END,"    \
-    "    conversation_rank = CASE WHEN f.conversation IS NOT NULL AND (m.conversation IS NULL"               \
-    "      OR f.conversation_rank > m.conversation_rank OR (f.conversation_rank = m.conversation_rank"       \
-    "      AND f.conversation::text > m.conversation::text)) THEN f.conversation_rank ELSE m.conversation_rank END," \
+    "    pricing = CASE WHEN " WAGATE_CARRIER_WINS("pricing") " THEN f.pricing ELSE m.pricing END,"           \
+    "    pricing_rank = CASE WHEN " WAGATE_CARRIER_WINS("pricing") " THEN f.pricing_rank ELSE m.pricing_rank END," \
+    "    conversation = CASE WHEN " WAGATE_CARRIER_WINS("conversation") " THEN f.conversation"                 \
+    "      ELSE m.conversation END,"                                                                          \
+    "    conversation_rank = CASE WHEN " WAGATE_CARRIER_WINS("conversation") " THEN f.conversation_rank"       \
+    "      ELSE m.conversation_rank END,"                                                                     \
     "    errors = CASE WHEN f.errors IS NOT NULL AND (m.errors IS NULL OR f.errors::text > m.errors::text)"   \
     "      THEN f.errors ELSE m.errors END,"                                                                  \
     "    biz_opaque_callback_data = COALESCE(m.biz_opaque_callback_data, f.opaque),"                         \
