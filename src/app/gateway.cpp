@@ -129,26 +129,27 @@ struct Gateway::Impl {
         return w;
     }
 
+    /// Runs `task` on the gateway's threads and blocks until it completes, or until `timeout`.
+    template <class T>
+    Result<T> block_on(asio::awaitable<Result<T>> task, std::optional<milliseconds> timeout = std::nullopt) {
+        auto done = std::make_shared<std::promise<Result<T>>>();
+        auto future = done->get_future();
+        asio::co_spawn(ioc, std::move(task), [done](std::exception_ptr e, Result<T> result) {
+            done->set_value(e ? Result<T>(Error{Errc::kInternal, "unexpected exception"}) : std::move(result));
+        });
+        if (timeout && future.wait_for(*timeout) != std::future_status::ready) {
+            return Error{Errc::kTimeout, "did not complete in time"};
+        }
+        return future.get();
+    }
+
     /// Applies what this instance holds (and, with `sweep`, what nobody holds); blocks.
     Result<void> drain_webhooks(bool sweep) {
         if (!webhook_processor) {
             return {};
         }
-        auto done = std::make_shared<std::promise<Result<void>>>();
-        auto future = done->get_future();
-        asio::co_spawn(
-            ioc,
-            [](store::WebhookProcessor* processor, bool also_sweep,
-               std::shared_ptr<std::promise<Result<void>>> out) -> asio::awaitable<void> {
-                auto drained = co_await processor->drain(also_sweep);
-                out->set_value(std::move(drained));
-            }(webhook_processor.get(), sweep, done),
-            asio::detached);
-        if (future.wait_for(milliseconds(config.shutdown_grace_ms) + std::chrono::seconds(30)) !=
-            std::future_status::ready) {
-            return Error{Errc::kTimeout, "webhook processing did not drain in time"};
-        }
-        return future.get();
+        return block_on(webhook_processor->drain(sweep),
+                        milliseconds(config.shutdown_grace_ms) + std::chrono::seconds(30));
     }
 
     /// With the pair backlog cap on, the index that counts a user's queued messages. Until it
@@ -278,16 +279,7 @@ Result<int> Gateway::run_maintenance() {
     if (!s.limits) {
         return Error{Errc::kInternal, "the gateway is not started"};
     }
-    std::promise<Result<int>> done;
-    auto future = done.get_future();
-    asio::co_spawn(
-        s.ioc,
-        [](store::LimitStore* limits, const Clock* clock, std::promise<Result<int>>* out) -> asio::awaitable<void> {
-            auto reviewed = co_await limits->review_tiers(clock->now());
-            out->set_value(std::move(reviewed));
-        }(s.limits.get(), s.clock.get(), &done),
-        asio::detached);
-    return future.get();
+    return s.block_on(s.limits->review_tiers(s.clock->now()));
 }
 
 Result<void> Gateway::drain_webhooks() { return impl_->drain_webhooks(true); }
