@@ -12,6 +12,7 @@ std::string_view to_string(Errc code) noexcept {
         case Errc::kRetryable: return "retryable";
         case Errc::kTimeout: return "timeout";
         case Errc::kDbUnavailable: return "db_unavailable";
+        case Errc::kNetwork: return "network";
         case Errc::kInternal: return "internal";
     }
     return "internal";

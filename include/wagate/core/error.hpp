@@ -16,6 +16,7 @@ enum class Errc {
     kRetryable,       // serialization failure or deadlock: safe to run again
     kTimeout,         // statement or socket deadline passed
     kDbUnavailable,   // connection refused, lost, or server shutting down
+    kNetwork,         // an HTTP peer could not be reached, or the exchange broke (TLS included)
     kInternal,
 };
 

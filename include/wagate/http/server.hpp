@@ -21,6 +21,12 @@ struct ServerSettings {
     std::chrono::milliseconds idle_timeout{30'000};
     std::chrono::milliseconds write_timeout{30'000};
     std::size_t max_connections = 10'000;
+    /// PEM files of the certificate (chain, leaf first) and its private key. Both set: the
+    /// listener speaks HTTPS only (TLS 1.2 and 1.3, ECDHE with AES-GCM or ChaCha20-Poly1305 on
+    /// 1.2, no compression or renegotiation; the handshake must finish within header_timeout).
+    /// Both empty: plain HTTP.
+    std::string tls_cert_file;
+    std::string tls_key_file;
 };
 
 /// What the server reports about every answered request (for the access log and metrics).
@@ -37,18 +43,21 @@ struct RequestRecord {
 using ErrorRenderer = std::function<Response(int status, std::string_view details,
                                              const std::string& request_id)>;
 
-/// HTTP/1.1 listener and sessions: keep-alive, chunked bodies, header and body limits, header,
-/// body, idle and write timeouts, a connection cap, request ids (X-Request-Id on every response).
-/// Thread-safe start/stop.
+/// HTTP/1.1 listener and sessions, plain or over TLS: keep-alive, chunked bodies, header and body
+/// limits, header, body, idle and write timeouts, a connection cap, request ids (X-Request-Id on
+/// every response). Thread-safe start/stop.
 class Server {
 public:
     Server(boost::asio::any_io_executor executor, ServerSettings settings, const Router& router,
            ErrorRenderer render_error, std::function<void(const RequestRecord&)> on_request);
+    /// Closes the listening socket on the executor (stop() first for a graceful end): sessions
+    /// still running finish on their own.
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    /// Binds and starts accepting. Errors: kInvalidArgument (bad address), kInternal (bind failed).
+    /// Binds and starts accepting. Errors: kInvalidArgument (bad address; a TLS certificate or key
+    /// that cannot be loaded, or that do not match), kInternal (bind failed).
     Result<void> start();
     /// The bound port (useful with port 0).
     unsigned short port() const noexcept;
@@ -57,6 +66,8 @@ public:
     void stop(std::chrono::milliseconds grace, std::function<void()> done);
 
     std::size_t open_connections() const noexcept;
+    /// Connections accepted since start (refused ones over max_connections included).
+    std::size_t accepted_connections() const noexcept;
 
 private:
     struct Impl;
