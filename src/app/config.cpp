@@ -88,6 +88,35 @@ const std::vector<Setting>& settings() {
         {"WAGATE_WEBHOOK_LEASE_MS", Kind::kInt, false, 100, 3'600'000, to(&Config::webhook_lease_ms)},
         {"WAGATE_WEBHOOK_RETENTION_HOURS", Kind::kInt, false, 1, 24 * 365, to(&Config::webhook_retention_hours)},
         {"WAGATE_WEBHOOK_MAX_BODY_BYTES", Kind::kSize, false, 1024, 64 << 20, to(&Config::webhook_max_body_bytes)},
+        {"WAGATE_RELAY", Kind::kBool, false, 0, 0, to(&Config::relay)},
+        {"WAGATE_UPSTREAM_ALLOW_HTTP", Kind::kBool, false, 0, 0, to(&Config::upstream_allow_http)},
+        {"WAGATE_UPSTREAM_CA_FILE", Kind::kString, false, 0, 0, to(&Config::upstream_ca_file)},
+        {"WAGATE_UPSTREAM_CONNECT_TIMEOUT_MS", Kind::kInt, false, 100, 600'000,
+         to(&Config::upstream_connect_timeout_ms)},
+        {"WAGATE_UPSTREAM_TIMEOUT_MS", Kind::kInt, false, 100, 600'000, to(&Config::upstream_timeout_ms)},
+        {"WAGATE_RELAY_CONCURRENCY", Kind::kInt, false, 1, 4096, to(&Config::relay_concurrency)},
+        {"WAGATE_RELAY_LEASE_MS", Kind::kInt, false, 1'000, 3'600'000, to(&Config::relay_lease_ms)},
+        {"WAGATE_RELAY_PACING", Kind::kBool, false, 0, 0, to(&Config::relay_pacing)},
+        {"WAGATE_PAIR_INTERVAL_MS", Kind::kInt, false, 1, 3'600'000, to(&Config::pair_interval_ms)},
+        {"WAGATE_PAIR_BURST", Kind::kInt, false, 1, 100'000, to(&Config::pair_burst)},
+        {"WAGATE_RETRY_BASE_MS", Kind::kInt, false, 1, 3'600'000, to(&Config::retry_base_ms)},
+        {"WAGATE_RETRY_MAX_MS", Kind::kInt, false, 1, 86'400'000, to(&Config::retry_max_ms)},
+        {"WAGATE_TTL_DEFAULT_S", Kind::kInt, false, 1, 30 * 86'400, to(&Config::ttl_default_s)},
+        {"WAGATE_TTL_AUTHENTICATION_S", Kind::kInt, false, 1, 30 * 86'400, to(&Config::ttl_authentication_s)},
+        {"WAGATE_TTL_UTILITY_S", Kind::kInt, false, 1, 30 * 86'400, to(&Config::ttl_utility_s)},
+        {"WAGATE_TTL_MARKETING_S", Kind::kInt, false, 1, 30 * 86'400, to(&Config::ttl_marketing_s)},
+        {"WAGATE_SANDBOX_LISTEN", Kind::kString, false, 0, 0, to(&Config::sandbox_listen)},
+        {"WAGATE_SANDBOX_WEBHOOK_URL", Kind::kString, false, 0, 0, to(&Config::sandbox_webhook_url)},
+        {"WAGATE_SANDBOX_WEBHOOKS", Kind::kBool, false, 0, 0, to(&Config::sandbox_webhooks)},
+        {"WAGATE_SANDBOX_STATUS_DELAY_MS", Kind::kInt, false, 0, 3'600'000, to(&Config::sandbox_status_delay_ms)},
+        {"WAGATE_SANDBOX_READ", Kind::kBool, false, 0, 0, to(&Config::sandbox_read)},
+        {"WAGATE_SANDBOX_FAIL_RATE", Kind::kNumber, false, 0, 1, to(&Config::sandbox_fail_rate)},
+        {"WAGATE_SANDBOX_DUPLICATE_RATE", Kind::kNumber, false, 0, 1, to(&Config::sandbox_duplicate_rate)},
+        {"WAGATE_SANDBOX_REORDER_RATE", Kind::kNumber, false, 0, 1, to(&Config::sandbox_reorder_rate)},
+        {"WAGATE_SANDBOX_THROTTLE_RATE", Kind::kNumber, false, 0, 1, to(&Config::sandbox_throttle_rate)},
+        {"WAGATE_SANDBOX_SERVER_ERROR_RATE", Kind::kNumber, false, 0, 1, to(&Config::sandbox_server_error_rate)},
+        {"WAGATE_SANDBOX_LATENCY_MS", Kind::kInt, false, 0, 600'000, to(&Config::sandbox_latency_ms)},
+        {"WAGATE_SANDBOX_SEED", Kind::kInt, false, 0, 9'000'000'000'000'000'000LL, to(&Config::sandbox_seed)},
     };
     return table;
 }
@@ -180,8 +209,26 @@ void check_semantics(ConfigLoad& load, bool require_database) {
             errors.push_back("WAGATE_WINDOW_RENEWED_BY: \"" + kind + "\" is not one of reaction, system, unsupported");
         }
     }
-    if (!c.upstream_url.starts_with("https://") && !c.upstream_url.starts_with("http://")) {
-        errors.push_back("WAGATE_UPSTREAM_URL: must start with https:// (or http:// for tests and the sandbox)");
+    if (c.upstream_url.starts_with("http://")) {
+        if (!c.upstream_allow_http) {
+            errors.push_back("WAGATE_UPSTREAM_URL: http:// sends access tokens in clear text; set "
+                             "WAGATE_UPSTREAM_ALLOW_HTTP=true to allow it (tests, the sandbox)");
+        }
+    } else if (!c.upstream_url.starts_with("https://")) {
+        errors.push_back("WAGATE_UPSTREAM_URL: must start with https:// (or http:// with WAGATE_UPSTREAM_ALLOW_HTTP)");
+    }
+    if (c.upstream_url.size() > 1 && c.upstream_url.back() == '/') {
+        errors.push_back("WAGATE_UPSTREAM_URL: no trailing slash (the relay appends /{version}/{phone_number_id}/messages)");
+    }
+    if (c.retry_max_ms < c.retry_base_ms) {
+        errors.push_back("WAGATE_RETRY_MAX_MS: must be at least WAGATE_RETRY_BASE_MS");
+    }
+    if (c.relay_lease_ms < c.upstream_connect_timeout_ms + c.upstream_timeout_ms) {
+        errors.push_back("WAGATE_RELAY_LEASE_MS: must exceed WAGATE_UPSTREAM_CONNECT_TIMEOUT_MS + "
+                         "WAGATE_UPSTREAM_TIMEOUT_MS, or another instance could send a message still in flight");
+    }
+    if (!c.sandbox_webhook_url.starts_with("http://") && !c.sandbox_webhook_url.starts_with("https://")) {
+        errors.push_back("WAGATE_SANDBOX_WEBHOOK_URL: must be an http:// or https:// URL");
     }
     const std::string& v = c.upstream_version;
     if (v.size() < 4 || v[0] != 'v' || v.find('.') == std::string::npos) {

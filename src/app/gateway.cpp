@@ -18,9 +18,11 @@
 #include <wagate/http/server.hpp>
 #include <wagate/pg/migrator.hpp>
 #include <wagate/pg/pool.hpp>
+#include <wagate/relay/relay.hpp>
 #include <wagate/store/contact_store.hpp>
 #include <wagate/store/limit_store.hpp>
 #include <wagate/store/message_store.hpp>
+#include <wagate/store/relay_store.hpp>
 #include <wagate/store/template_store.hpp>
 #include <wagate/store/tenant_store.hpp>
 #include <wagate/store/webhook_store.hpp>
@@ -67,6 +69,8 @@ struct Gateway::Impl {
     std::unique_ptr<store::AcceptWriter> writer;
     std::unique_ptr<store::WebhookInbox> webhook_inbox;
     std::unique_ptr<store::WebhookProcessor> webhook_processor;  // null when processing is off here
+    std::unique_ptr<store::RelayStore> relay_store;
+    std::unique_ptr<wagate::relay::Relay> relay;  // null when relaying is off here
     std::unique_ptr<api::Api> api;
     http::Router public_routes;
     http::Router admin_routes;
@@ -87,6 +91,8 @@ struct Gateway::Impl {
         s.body_timeout = milliseconds(config.body_timeout_ms);
         s.idle_timeout = milliseconds(config.idle_timeout_ms);
         s.max_connections = static_cast<std::size_t>(config.max_connections);
+        s.tls_cert_file = config.tls_cert;
+        s.tls_key_file = config.tls_key;
         return s;
     }
 
@@ -152,6 +158,37 @@ struct Gateway::Impl {
                         milliseconds(config.shutdown_grace_ms) + std::chrono::seconds(30));
     }
 
+    wagate::relay::RelaySettings relay_settings() const {
+        wagate::relay::RelaySettings r;
+        r.upstream_url = config.upstream_url;
+        r.upstream_version = config.upstream_version;
+        r.client.connect_timeout = milliseconds(config.upstream_connect_timeout_ms);
+        r.client.request_timeout = milliseconds(config.upstream_timeout_ms);
+        r.client.ca_file = config.upstream_ca_file;
+        r.client.allow_plain_http = config.upstream_allow_http;
+        r.concurrency = static_cast<std::size_t>(config.relay_concurrency);
+        r.max_scheduled = 16 * r.concurrency;
+        r.claim.lease = milliseconds(config.relay_lease_ms);
+        r.claim.pacing = config.relay_pacing;
+        r.claim.pair = domain::relay::Gcra{milliseconds(config.pair_interval_ms), config.pair_burst};
+        r.retry.base = milliseconds(config.retry_base_ms);
+        r.retry.max = milliseconds(config.retry_max_ms);
+        return r;
+    }
+
+    /// Forgets pair-pacing rows whose time has passed, hourly.
+    asio::awaitable<void> prune_pair_pacing() {
+        asio::steady_timer timer(ioc);
+        for (;;) {
+            auto pruned = co_await relay_store->prune_pair_pacing();
+            if (!pruned) {
+                spdlog::warn("pair pacing pruning failed: {}", pruned.error().message);
+            }
+            timer.expires_after(std::chrono::hours(1));
+            co_await timer.async_wait(asio::use_awaitable);
+        }
+    }
+
     /// With the pair backlog cap on, the index that counts a user's queued messages. Until it
     /// exists the count is a scan of the queue: correct, only slower.
     asio::awaitable<void> ensure_pair_backlog_index() {
@@ -198,10 +235,6 @@ Result<void> Gateway::start() {
                          *pending);
         }
     }
-    if (!c.tls_cert.empty()) {
-        return Error{Errc::kInvalidArgument,
-                     "WAGATE_TLS_CERT/WAGATE_TLS_KEY: the TLS listener is not available in this version"};
-    }
 
     pg::PoolSettings pool_settings;
     pool_settings.connection.conninfo = c.database_url;
@@ -219,12 +252,26 @@ Result<void> Gateway::start() {
     writer_settings.statement_timeout = milliseconds(c.statement_timeout_ms);
     writer_settings.admission.pass_unknown_templates = c.unknown_templates == "pass";
     writer_settings.admission.pair_queue_cap = c.pair_queue_cap;
+    writer_settings.ttls.standard = std::chrono::seconds(c.ttl_default_s);
+    writer_settings.ttls.authentication = std::chrono::seconds(c.ttl_authentication_s);
+    writer_settings.ttls.utility = std::chrono::seconds(c.ttl_utility_s);
+    writer_settings.ttls.marketing = std::chrono::seconds(c.ttl_marketing_s);
+    writer_settings.on_stored = [&s] {
+        if (s.relay) {
+            s.relay->notify();
+        }
+    };
     s.writer = std::make_unique<store::AcceptWriter>(s.ioc.get_executor(), *s.pool, writer_settings, *s.clock);
 
     s.webhook_inbox = std::make_unique<store::WebhookInbox>(s.ioc.get_executor(), *s.pool, s.webhook_settings());
     if (c.webhook_processing) {
         s.webhook_processor = std::make_unique<store::WebhookProcessor>(s.ioc.get_executor(), *s.pool,
                                                                         s.webhook_settings(), *s.clock);
+    }
+
+    if (c.relay) {
+        s.relay_store = std::make_unique<store::RelayStore>(s.ioc.get_executor(), *s.pool, store::RelayStoreSettings{});
+        s.relay = std::make_unique<wagate::relay::Relay>(s.ioc.get_executor(), *s.relay_store, s.relay_settings());
     }
 
     api::ApiSettings api_settings;
@@ -263,6 +310,10 @@ Result<void> Gateway::start() {
     if (c.pair_queue_cap > 0) {
         asio::co_spawn(s.ioc, s.ensure_pair_backlog_index(), asio::detached);
     }
+    if (s.relay) {
+        s.relay->start();
+        asio::co_spawn(s.ioc, s.prune_pair_pacing(), asio::detached);
+    }
     if (c.maintenance_interval_ms > 0) {
         asio::co_spawn(s.ioc, s.review_tiers_periodically(), asio::detached);
     }
@@ -283,6 +334,10 @@ Result<int> Gateway::run_maintenance() {
 }
 
 Result<void> Gateway::drain_webhooks() { return impl_->drain_webhooks(true); }
+
+relay::RelayStats Gateway::relay_stats() const {
+    return impl_->relay ? impl_->relay->stats() : relay::RelayStats{};
+}
 
 unsigned short Gateway::port() const noexcept { return impl_->server ? impl_->server->port() : 0; }
 
@@ -309,6 +364,18 @@ void Gateway::stop() {
     // The grace timer forces sessions closed after `grace`, so this wait is bounded.
     for (auto& f : drained) {
         f.wait_for(grace + std::chrono::seconds(2));
+    }
+    // Sends in flight finish and are recorded; claimed messages not yet sent are given back.
+    if (s.relay && !s.threads.empty()) {
+        auto relay_drained = s.block_on(
+            [](relay::Relay& r, milliseconds g) -> asio::awaitable<Result<bool>> {
+                co_await r.drain(g);
+                co_return true;
+            }(*s.relay, grace),
+            grace + std::chrono::seconds(2));
+        if (!relay_drained) {
+            spdlog::warn("relay did not stop in time: {}", relay_drained.error().message);
+        }
     }
     // Webhooks acknowledged but not yet applied are safe in the database either way; applying
     // them now only saves the next instance the lease wait.

@@ -95,17 +95,17 @@ enum StateColumn : int {
     kTier, kBudgetUsed, kCutoffMicros, kOldestCountedMicros, kUserCounted,
 };
 
-// The admitted inputs, as arrays $1..$12, and what every accept writes for them: claims their
+// The admitted inputs, as arrays $1..$13, and what every accept writes for them: claims their
 // idempotency keys (ON CONFLICT DO NOTHING, so a lost race is a non-event rather than an aborted
-// batch), then message, `accepted` status and relay-queue row (TTL $13 hours) for every input that
+// batch), then message, `accepted` status and relay-queue row (expiring after ttl_s seconds) for every input that
 // has no key or won its key. An input missing from the statement's result lost its key to a
 // concurrent request and is answered from that request's row.
 #define WAGATE_ACCEPT_INPUT_ARRAYS                                                                  \
     "$1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], "          \
-    "$8::text[], $9::uuid[], $10::text[], $11::text[], $12::text[]"
+    "$8::text[], $9::uuid[], $10::text[], $11::text[], $12::text[], $13::int[]"
 #define WAGATE_ACCEPT_INPUT_COLUMNS                                                                 \
     "id, phone_number_id, kind, type, to_input, wa_id, payload, biz_opaque, api_key_id, idem_key, " \
-    "idem_hash, response"
+    "idem_hash, response, ttl_s"
 #define WAGATE_ACCEPT_WRITES                                                                        \
     "claimed AS ("                                                                                  \
     "  INSERT INTO idempotency_keys (api_key_id, key, request_hash, message_id, response)"          \
@@ -124,7 +124,7 @@ enum StateColumn : int {
     "q AS ("                                                                                        \
     "  INSERT INTO relay_queue (message_id, phone_number_id, wa_id, due_at, expires_at)"            \
     "  SELECT id, phone_number_id, CASE WHEN kind = 'message' THEN wa_id ELSE '' END, now(),"       \
-    "         now() + make_interval(hours => $13::int) FROM accepted)"
+    "         now() + make_interval(secs => ttl_s) FROM accepted)"
 
 // A batch without templates: nothing to count.
 constexpr pg::Statement kInsert{

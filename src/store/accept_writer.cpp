@@ -47,6 +47,7 @@ struct Decision {
     Fate fate = Fate::kInsert;
     std::optional<AcceptResult> answer;     // kReplay, kRejected
     std::optional<std::string> count_business;  // kInsert that takes a limit slot
+    std::chrono::seconds ttl{0};                // kInsert: its time to live (0: the standard one)
 };
 
 /// A business whose lock this batch holds: its counter after expiry, and the cutoff expired to.
@@ -83,10 +84,10 @@ pg::Params state_params(const std::vector<Pending>& batch, bool full, std::int64
 /// Parameters of accept_sql::kInsertCounted when `counted` (the batch holds business locks), else
 /// of kInsert.
 pg::Params insert_params(const std::vector<Pending>& batch, const std::vector<Decision>& decisions,
-                         std::chrono::hours ttl, bool counted, std::int64_t now_micros,
+                         const MessageTtls& ttls, bool counted, std::int64_t now_micros,
                          const std::map<std::string, LockedBudget, std::less<>>& locked) {
     pg::ArrayLiteral id, phone, kind, type, to_input, wa_id, payload, opaque, key_id, idem_key,
-        idem_hash, response, count_business;
+        idem_hash, response, ttl, count_business;
     for (std::size_t n = 0; n < batch.size(); ++n) {
         if (decisions[n].fate != Fate::kInsert) {
             continue;
@@ -104,14 +105,14 @@ pg::Params insert_params(const std::vector<Pending>& batch, const std::vector<De
         idem_key.add(i.idempotency_key);
         idem_hash.add(i.request_hash_hex);
         response.add(i.response_body);
+        ttl.add(std::to_string((decisions[n].ttl.count() > 0 ? decisions[n].ttl : ttls.standard).count()));
         count_business.add(decisions[n].count_business);
     }
     pg::Params params;
     for (auto* a : {&id, &phone, &kind, &type, &to_input, &wa_id, &payload, &opaque, &key_id,
-                    &idem_key, &idem_hash, &response}) {
+                    &idem_key, &idem_hash, &response, &ttl}) {
         params.add(a->str());
     }
-    params.add(static_cast<std::int64_t>(ttl.count()));
     if (!counted) {
         return params;
     }
@@ -144,6 +145,19 @@ struct AcceptWriter::Impl {
     std::shared_ptr<Commit> commit;  // requests queue here while every writer is committing
 
     Impl(pg::Pool& p, AcceptWriterSettings s, const Clock& c) : pool(p), settings(s), clock(c) {}
+
+    /// A template's time to live follows its category (MessageTtls); 0 means the standard one.
+    std::chrono::seconds ttl_of(const RecipientState& state) const {
+        if (!state.template_definition) {
+            return std::chrono::seconds(0);
+        }
+        switch (state.template_definition->category) {
+            case domain::TemplateCategory::kAuthentication: return settings.ttls.authentication;
+            case domain::TemplateCategory::kUtility: return settings.ttls.utility;
+            case domain::TemplateCategory::kMarketing: return settings.ttls.marketing;
+        }
+        return std::chrono::seconds(0);
+    }
 
     asio::awaitable<void> write(std::vector<Pending>& batch) {
         auto lease = co_await pool.acquire();
@@ -210,7 +224,7 @@ struct AcceptWriter::Impl {
     asio::awaitable<Result<void>> insert_certainly_admitted(pg::Connection& connection, std::vector<Pending>& batch) {
         const policy::TimePoint now = from_micros(to_micros(clock.now()));
         const std::vector<Decision> all(batch.size());
-        pg::Params params = insert_params(batch, all, settings.message_ttl, false, 0, {});
+        pg::Params params = insert_params(batch, all, settings.ttls, false, 0, {});
         params.add(to_micros(now - policy::kWindowLength));
         auto written = co_await connection.execute(accept_sql::kInsertFreeForm, params);
         if (!written) {
@@ -219,6 +233,9 @@ struct AcceptWriter::Impl {
         std::unordered_set<std::string_view> ids;
         for (int i = 0; i < written->size(); ++i) {
             ids.insert(written->get(i, 0));
+        }
+        if (!ids.empty() && settings.on_stored) {
+            settings.on_stored();
         }
         std::vector<Pending> rest;
         for (auto& p : batch) {
@@ -366,8 +383,11 @@ struct AcceptWriter::Impl {
             if (!verdicts[c]) {
                 decision.fate = Fate::kRejected;
                 decision.answer = AcceptResult{AcceptOutcome::kRejected, {}, verdicts[c].error()};
-            } else if (verdicts[c]->consumes_slot) {
-                decision.count_business = states[candidate_items[c]].business_id;
+            } else {
+                if (verdicts[c]->consumes_slot) {
+                    decision.count_business = states[candidate_items[c]].business_id;
+                }
+                decision.ttl = ttl_of(states[candidate_items[c]]);
             }
         }
 
@@ -378,7 +398,7 @@ struct AcceptWriter::Impl {
         }
         auto written = co_await connection.execute(
             locks ? accept_sql::kInsertCounted : accept_sql::kInsert,
-            insert_params(batch, stored.decisions, settings.message_ttl, locks, now_micros, locked_budgets));
+            insert_params(batch, stored.decisions, settings.ttls, locks, now_micros, locked_budgets));
         if (!written) {
             co_return written.error();
         }
@@ -424,6 +444,9 @@ struct AcceptWriter::Impl {
     /// its idempotency key to a concurrent request (ON CONFLICT waited for it to commit) and is
     /// answered from that request's row.
     asio::awaitable<void> answer(pg::Connection& connection, std::vector<Pending>& batch, Stored& stored) {
+        if (!stored.written_ids.empty() && settings.on_stored) {
+            settings.on_stored();
+        }
         for (std::size_t n = 0; n < batch.size(); ++n) {
             Pending& p = batch[n];
             Decision& decision = stored.decisions[n];

@@ -21,7 +21,11 @@ constexpr pg::Statement kGetOutbound{
 constexpr pg::Statement kGetStatuses{
     "message_statuses_get",
     "SELECT status, floor(extract(epoch FROM occurred_at))::bigint::text, errors::text "
-    "FROM message_statuses WHERE message_id = $1::uuid ORDER BY occurred_at, recorded_at"};
+    "FROM message_statuses WHERE message_id = $1::uuid "
+    // Meta's times are whole seconds and the gateway's are finer: within a second, the
+    // lifecycle's order (a `sent` stamped 12:00:00 follows a `sending` at 12:00:00.300).
+    "ORDER BY floor(extract(epoch FROM occurred_at)), "
+    "  COALESCE(array_position(" WAGATE_STATUS_RANKS ", status), 7), occurred_at, recorded_at"};
 
 constexpr pg::Statement kGetInbound{
     "inbound_get",

@@ -31,6 +31,7 @@ public:
     Result<int> run_maintenance() { return gateway_->run_maintenance(); }
     /// Applies every stored webhook now; throws if that fails.
     void drain_webhooks();
+    relay::RelayStats relay_stats() const { return gateway_->relay_stats(); }
 
     /// An admin API request with the given Bearer token (the configured admin token by default).
     HttpResult admin(const std::string& method, const std::string& path, const std::string& body = {},

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -57,6 +58,38 @@ struct Config {
     int webhook_lease_ms = 30'000;         // how long a delivery is held before another instance may take it
     int webhook_retention_hours = 168;     // processed bodies, parked statuses, quarantine
     std::size_t webhook_max_body_bytes = 8 * 1024 * 1024;
+
+    // Relay to Meta (docs/relay.md).
+    bool relay = true;                      // false: this instance accepts but never sends
+    bool upstream_allow_http = false;       // an http:// WAGATE_UPSTREAM_URL (tests, the sandbox)
+    std::string upstream_ca_file;           // PEM bundle to trust; empty: the system's store
+    int upstream_connect_timeout_ms = 5'000;
+    int upstream_timeout_ms = 30'000;       // one send: writing it and reading Meta's answer
+    int relay_concurrency = 64;             // sends in flight per instance
+    int relay_lease_ms = 120'000;           // a claimed message is another instance's to send after this
+    bool relay_pacing = true;               // false: no throughput or pair pacing (benchmarks)
+    int pair_interval_ms = 6'000;           // Meta's pair rate: one message per interval to one user…
+    int pair_burst = 45;                    // …with bursts of up to this many
+    int retry_base_ms = 1'000;              // first retry after a transient failure (then doubled, jittered)
+    int retry_max_ms = 300'000;             // longest wait between retries
+    int ttl_default_s = 30 * 86'400;        // how long a message may wait to be sent (Meta keeps 30 days)
+    int ttl_authentication_s = 600;         // authentication templates (Meta's default 10 minutes)
+    int ttl_utility_s = 30 * 86'400;
+    int ttl_marketing_s = 30 * 86'400;
+
+    // `wagate sandbox` (docs/sandbox.md).
+    std::string sandbox_listen = "127.0.0.1:8090";
+    std::string sandbox_webhook_url = "http://127.0.0.1:8080/webhooks/meta";
+    bool sandbox_webhooks = true;           // post status webhooks for each accepted send
+    int sandbox_status_delay_ms = 300;      // between sent, delivered and read
+    bool sandbox_read = true;               // end with read (else delivered)
+    double sandbox_fail_rate = 0;           // share of sends that fail after sent (131026)
+    double sandbox_duplicate_rate = 0;      // share of status webhooks posted twice
+    double sandbox_reorder_rate = 0;        // share of messages whose statuses are posted in a shuffled order
+    double sandbox_throttle_rate = 0;       // share of sends answered 429 / 130429
+    double sandbox_server_error_rate = 0;   // share of sends answered 500 / 131000
+    int sandbox_latency_ms = 0;             // added to every send's answer
+    std::int64_t sandbox_seed = 0;          // 0: random
 };
 
 /// Environment variables as name → value (tests pass their own; `serve` passes environ).

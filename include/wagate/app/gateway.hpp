@@ -5,6 +5,7 @@
 #include <wagate/app/config.hpp>
 #include <wagate/core/clock.hpp>
 #include <wagate/core/error.hpp>
+#include <wagate/relay/relay.hpp>
 
 namespace wagate::app {
 
@@ -30,6 +31,9 @@ public:
     /// once none is left (tests wait on it; stop() calls it). No-op when processing is off here.
     /// Errors: kDbUnavailable, kTimeout.
     Result<void> drain_webhooks();
+
+    /// The relay's counters (all zero when relaying is off here).
+    relay::RelayStats relay_stats() const;
 
     unsigned short port() const noexcept;
     /// The admin listener's port, or port() when the admin API shares the main listener.

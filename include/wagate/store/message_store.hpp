@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,10 +51,21 @@ struct AcceptResult {
     std::optional<domain::ApiError> rejection;
 };
 
+/// How long a message may wait in the relay queue before it fails with 900301 (contract §5):
+/// per template category, as Meta's own time-to-live defaults (reference §10.5), else `standard`.
+struct MessageTtls {
+    std::chrono::seconds standard{30 * 86'400};
+    std::chrono::seconds authentication{600};
+    std::chrono::seconds utility{30 * 86'400};
+    std::chrono::seconds marketing{30 * 86'400};
+};
+
 struct AcceptWriterSettings {
     std::size_t max_batch = 256;   // requests committed together at most
     std::size_t max_writers = 2;   // batches in flight at once (each holds one connection)
-    std::chrono::hours message_ttl{24 * 30};
+    MessageTtls ttls;
+    /// Called after each batch that stored messages commits (the relay looks for work at once).
+    std::function<void()> on_stored;
     std::chrono::milliseconds statement_timeout{10'000};  // BEGIN, COMMIT, ROLLBACK
     domain::admission::Settings admission;
 };

@@ -38,7 +38,8 @@ std::map<std::string, std::string> serve_env(unsigned short port) {
             {"WAGATE_LOG_LEVEL", "warn"},
             {"WAGATE_AUTH_CACHE_TTL_MS", "0"},
             // No background upgrade may change the tier while the test counts.
-            {"WAGATE_MAINTENANCE_INTERVAL_MS", "0"}};
+            {"WAGATE_MAINTENANCE_INTERVAL_MS", "0"},
+            {"WAGATE_RELAY", "false"}};
 }
 
 std::string user(int n) {

@@ -25,7 +25,8 @@ std::map<std::string, std::string> serve_env(unsigned short port) {
             {"WAGATE_LISTEN", "127.0.0.1:" + std::to_string(port)},
             {"WAGATE_ADMIN_TOKEN", kAdminToken},
             {"WAGATE_LOG_LEVEL", "warn"},
-            {"WAGATE_AUTH_CACHE_TTL_MS", "0"}};
+            {"WAGATE_AUTH_CACHE_TTL_MS", "0"},
+            {"WAGATE_RELAY", "false"}};
 }
 
 class ProcessTest : public ::testing::Test {

@@ -31,7 +31,8 @@ std::map<std::string, std::string> serve_env(unsigned short port, bool processin
             {"WAGATE_LOG_LEVEL", "warn"},
             {"WAGATE_META_APP_SECRETS", kAppSecret},
             {"WAGATE_WEBHOOK_PROCESSING", processing ? "true" : "false"},
-            {"WAGATE_WEBHOOK_LEASE_MS", "300"}};
+            {"WAGATE_WEBHOOK_LEASE_MS", "300"},
+            {"WAGATE_RELAY", "false"}};
 }
 
 std::string wamid(int m) { return "wamid.crash." + std::to_string(m); }

@@ -89,6 +89,36 @@ TEST(LoadConfig, BusinessRuleSettingsHaveSafeDefaultsAndAreChecked) {
     EXPECT_NE(load.errors[1].find("WAGATE_UNKNOWN_TEMPLATES"), std::string::npos);
 }
 
+TEST(LoadConfig, APlainHttpUpstreamNeedsToBeAllowed) {
+    auto refused = load_config(std::nullopt, {{"WAGATE_UPSTREAM_URL", "http://127.0.0.1:8090"}}, false);
+    ASSERT_EQ(refused.errors.size(), 1u);
+    EXPECT_NE(refused.errors[0].find("WAGATE_UPSTREAM_ALLOW_HTTP"), std::string::npos);
+    auto allowed = load_config(
+        std::nullopt, {{"WAGATE_UPSTREAM_URL", "http://127.0.0.1:8090"}, {"WAGATE_UPSTREAM_ALLOW_HTTP", "true"}}, false);
+    EXPECT_TRUE(allowed.errors.empty()) << allowed.errors.front();
+    auto slash = load_config(std::nullopt, {{"WAGATE_UPSTREAM_URL", "https://graph.facebook.com/"}}, false);
+    ASSERT_EQ(slash.errors.size(), 1u);
+    EXPECT_NE(slash.errors[0].find("trailing slash"), std::string::npos);
+}
+
+TEST(LoadConfig, TheRelayLeaseMustOutlastASend) {
+    auto load = load_config(std::nullopt,
+                            {{"WAGATE_RELAY_LEASE_MS", "20000"}, {"WAGATE_UPSTREAM_TIMEOUT_MS", "30000"},
+                             {"WAGATE_RETRY_BASE_MS", "5000"}, {"WAGATE_RETRY_MAX_MS", "1000"}},
+                            false);
+    ASSERT_EQ(load.errors.size(), 2u);
+    EXPECT_NE(load.errors[0].find("WAGATE_RETRY_MAX_MS"), std::string::npos);
+    EXPECT_NE(load.errors[1].find("WAGATE_RELAY_LEASE_MS"), std::string::npos);
+}
+
+TEST(LoadConfig, SandboxRatesAreShares) {
+    auto load = load_config(std::nullopt, {{"WAGATE_SANDBOX_FAIL_RATE", "1.5"}, {"WAGATE_SANDBOX_DUPLICATE_RATE", "0.25"}},
+                            false);
+    ASSERT_EQ(load.errors.size(), 1u);
+    EXPECT_NE(load.errors[0].find("WAGATE_SANDBOX_FAIL_RATE"), std::string::npos);
+    EXPECT_DOUBLE_EQ(load.config.sandbox_duplicate_rate, 0.25);
+}
+
 TEST(LoadConfig, TheExampleFileLoads) {
     auto load = load_config(std::string(WAGATE_SOURCE_DIR) + "/config/wagate.example.jsonc", {}, false);
     EXPECT_TRUE(load.errors.empty()) << (load.errors.empty() ? "" : load.errors.front());
