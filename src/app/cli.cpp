@@ -1,5 +1,7 @@
 #include <wagate/app/cli.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -10,6 +12,7 @@
 #include <wagate/app/gateway.hpp>
 #include <wagate/app/logging.hpp>
 #include <wagate/pg/migrator.hpp>
+#include <wagate/sandbox/sandbox.hpp>
 
 namespace wagate::app {
 namespace {
@@ -20,6 +23,8 @@ constexpr const char* kUsage =
     "commands:\n"
     "  serve     run the gateway (applies pending migrations first unless WAGATE_AUTO_MIGRATE=false)\n"
     "  migrate   apply pending database migrations and exit\n"
+    "  sandbox   run a local stand-in for Meta's Cloud API that posts signed webhooks to the\n"
+    "            gateway (WAGATE_SANDBOX_*; needs WAGATE_META_APP_SECRETS; docs/sandbox.md)\n"
     "  version   print the version\n"
     "  help      print this text\n"
     "\n"
@@ -96,6 +101,46 @@ int migrate(const Flags& flags) {
     return 0;
 }
 
+/// The sandbox's settings from the configuration; the first app secret signs its webhooks.
+sandbox::SandboxSettings sandbox_settings(const Config& c) {
+    sandbox::SandboxSettings s;
+    s.listen = c.sandbox_listen;
+    s.webhook_url = c.sandbox_webhook_url;
+    s.app_secret = c.meta_app_secrets.empty() ? std::string() : c.meta_app_secrets.front();
+    s.webhooks = c.sandbox_webhooks;
+    s.status_delay = std::chrono::milliseconds(c.sandbox_status_delay_ms);
+    s.read = c.sandbox_read;
+    s.fail_rate = c.sandbox_fail_rate;
+    s.duplicate_rate = c.sandbox_duplicate_rate;
+    s.reorder_rate = c.sandbox_reorder_rate;
+    s.throttle_rate = c.sandbox_throttle_rate;
+    s.server_error_rate = c.sandbox_server_error_rate;
+    s.latency = std::chrono::milliseconds(c.sandbox_latency_ms);
+    s.seed = static_cast<std::uint64_t>(c.sandbox_seed);
+    return s;
+}
+
+int run_sandbox(const Flags& flags) {
+    auto config = load_or_report(flags, false);
+    if (!config) {
+        return 2;
+    }
+    const sandbox::SandboxSettings settings = sandbox_settings(*config);
+    if (auto problems = sandbox::check_settings(settings); !problems.empty()) {
+        std::fprintf(stderr, "wagate: the sandbox cannot start (%zu problem(s)):\n", problems.size());
+        for (const auto& p : problems) {
+            std::fprintf(stderr, "  - %s\n", p.c_str());
+        }
+        return 2;
+    }
+    configure_logging(config->log_level, config->log_format);
+    if (auto ran = sandbox::run_until_signal(settings, config->threads, log_request); !ran) {
+        spdlog::critical("sandbox cannot start: {}", ran.error().message);
+        return 1;
+    }
+    return 0;
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -114,6 +159,9 @@ int run_cli(int argc, char** argv) {
     }
     if (command == "migrate") {
         return migrate(flags);
+    }
+    if (command == "sandbox") {
+        return run_sandbox(flags);
     }
     std::fprintf(stderr, "wagate: unknown command '%s'\n\n%s", command.c_str(), kUsage);
     return 2;

@@ -2,10 +2,11 @@
 
 #include "utf8.hpp"
 
-namespace wagate::domain::send_validation {
+namespace wagate::domain {
 
-ScanProblem scan_json_text(std::string_view text, std::size_t max_depth) noexcept {
-    if (!is_valid_utf8(text)) {
+JsonScanProblem scan_json_text(std::string_view text, std::size_t max_depth) noexcept {
+    using ScanProblem = JsonScanProblem;
+    if (!send_validation::is_valid_utf8(text)) {
         return ScanProblem::kInvalidUtf8;
     }
     std::size_t depth = 0;
@@ -34,6 +35,10 @@ ScanProblem scan_json_text(std::string_view text, std::size_t max_depth) noexcep
     }
     return ScanProblem::kNone;
 }
+
+}  // namespace wagate::domain
+
+namespace wagate::domain::send_validation {
 
 std::optional<Json> parse_json(std::string_view text) {
     // A raw NUL is never valid JSON, but nlohmann's lexer takes it for the end of the input and
