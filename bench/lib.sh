@@ -1,6 +1,7 @@
 # shellcheck shell=bash disable=SC2034,SC2154
-# Shared shell code of the benchmarks bench/send_api.sh and bench/webhook_ingest.sh: sourced by
-# them (from the repository root, after `set -euo pipefail`), never run on its own.
+# Shared shell code of the benchmarks bench/send_api.sh, bench/webhook_ingest.sh and
+# bench/relay.sh: sourced by them (from the repository root, after `set -euo pipefail`), never run
+# on its own.
 #
 # The sourcing script sets bench_name (its name, the prefix of its messages) and pg_sets (the
 # --pg-set NAME=VALUE settings), and, before the functions that use them: root, state (its
@@ -192,6 +193,16 @@ cpu_snapshot() {
     fi
     busy=$(awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat)
     echo "$w $p $busy $(date +%s.%N)"
+}
+
+# proc_cpu_ticks PID: the CPU time (user + system, clock ticks) one process has used so far; 0
+# when PID is empty or not running (read it before stopping the process).
+proc_cpu_ticks() {
+    local t=""
+    if [[ -n ${1:-} && -r /proc/$1/stat ]]; then
+        t=$(awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || true)
+    fi
+    echo "${t:-0}"
 }
 
 # wait_pgbench_reaped: pgbench's backends exit after it does; their CPU time reaches the

@@ -11,6 +11,11 @@
 // after --duration (plus --warmup) no new request is started, and whatever is still in flight
 // after --drain seconds is abandoned and counted as an error.
 //
+// Fixed count (--requests N, closed loop only): the run stops once N requests (warmup included)
+// have been started and answered, or at --duration, whichever comes first; with --unique-to and
+// no --to-pool, the N requests get the digits 0000000..N-1, each once (e.g. loading exactly N
+// messages to N distinct recipients into a queue).
+//
 // Meta webhook mode (--meta-statuses K): every request is a signed Cloud API status webhook
 // (POST, {"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"statuses":[..K..]}}]}]})
 // built for that request, with X-Hub-Signature-256 = "sha256=" + hex HMAC-SHA256 (OpenSSL) of
@@ -70,6 +75,7 @@ struct Options {
     double warmup_s = 0;
     double drain_s = 10;
     double rate = 0;  // 0 = closed loop
+    std::uint64_t max_requests = 0;  // --requests: stop after this many (closed loop); 0 = no limit
     int threads = 1;
     bool unique_to = false;
     std::uint64_t to_pool = 0;  // --to-pool: {{N}} cycles through 0..to_pool-1; 0 = 10^7 values
@@ -98,13 +104,15 @@ struct Options {
                  "               [--method M] [--path P] [--header K:V]... [--body-file F]\n"
                  "               [--connections N] [--duration S] [--warmup S] [--drain S]\n"
                  "               [--rate R] [--threads T] [--unique-to [--to-pool N]] [--timeline]\n"
-                 "               [--label TEXT]\n"
+                 "               [--label TEXT] [--requests N]\n"
                  "  closed loop unless --rate is given (open loop, R requests/s in total)\n"
                  "  --unique-to: each {{N}} in the body becomes 7 digits that change per request\n"
                  "               (write \"to\":\"+1555{{N}}\" in the body file)\n"
                  "  --to-pool N: with --unique-to, the digits cycle through 0000000..N-1 instead\n"
                  "               (a fixed set of N recipients, e.g. users with an open window)\n"
                  "  --timeline: add per-second latency buckets (by intended send time) to the output\n"
+                 "  --requests N: closed loop, stop after N requests in all (warmup included) or at\n"
+                 "               --duration, whichever comes first\n"
                  "Meta webhook mode (signed status webhooks, POST --path, default /webhooks/meta):\n"
                  "  --meta-statuses K --app-secret S --wamid-pool N [--seq-start K0] [--status-lag L]\n"
                  "  [--wamid-prefix P] [--recipient-prefix P] [--phone-number-id ID]\n"
@@ -199,6 +207,8 @@ Options parse_args(int argc, char** argv) {
             o.unique_to = true;
         } else if (a == "--to-pool") {
             o.to_pool = static_cast<std::uint64_t>(parse_number(a, need(i), 1, 10'000'000));
+        } else if (a == "--requests") {
+            o.max_requests = static_cast<std::uint64_t>(parse_number(a, need(i), 1, 1e9));
         } else if (a == "--timeline") {
             o.timeline = true;
         } else if (a == "--label") {
@@ -269,6 +279,9 @@ Options parse_args(int argc, char** argv) {
     }
     if (o.to_pool > 0 && !o.unique_to) {
         usage("--to-pool needs --unique-to");
+    }
+    if (o.max_requests > 0 && o.rate > 0) {
+        usage("--requests is for the closed loop (no --rate)");
     }
     if (o.threads > o.connections) {
         o.threads = o.connections;
@@ -350,6 +363,12 @@ struct Stats {
 };
 
 std::atomic<std::uint64_t> g_counter{0};
+std::atomic<std::uint64_t> g_started{0};  // --requests: requests started so far, all connections
+
+/// --requests: true once every allowed request has been started.
+bool request_limit_reached(const Options& o) {
+    return o.max_requests > 0 && g_started.load(std::memory_order_relaxed) >= o.max_requests;
+}
 
 // --- Meta webhook mode -------------------------------------------------------------------------
 
@@ -475,7 +494,7 @@ public:
         if (run_.options.rate > 0) {
             return next_intended_ >= run_.stop_sending;
         }
-        return now >= run_.stop_sending;
+        return now >= run_.stop_sending || request_limit_reached(run_.options);
     }
 
     void abort() {
@@ -553,6 +572,10 @@ private:
         if (run_.options.rate <= 0) {
             if (now >= run_.stop_sending) {
                 return;
+            }
+            if (run_.options.max_requests > 0 &&
+                g_started.fetch_add(1, std::memory_order_relaxed) >= run_.options.max_requests) {
+                return;  // the count is reached: this connection is done
             }
             send(now);
             return;
@@ -859,7 +882,7 @@ int main(int argc, char** argv) {
                         return;
                     }
                     const auto now = Clock::now();
-                    if (now >= run.stop_sending &&
+                    if ((now >= run.stop_sending || request_limit_reached(options)) &&
                         std::all_of(conns[t].begin(), conns[t].end(),
                                     [now](const auto& c) { return c->finished(now); })) {
                         for (auto& c : conns[t]) {
@@ -915,6 +938,9 @@ int main(int argc, char** argv) {
     out += "\"mode\":\"" + std::string(options.rate > 0 ? "open" : "closed") + "\",";
     if (options.to_pool > 0) {
         out += "\"to_pool\":" + std::to_string(options.to_pool) + ",";
+    }
+    if (options.max_requests > 0) {
+        out += "\"max_requests\":" + std::to_string(options.max_requests) + ",";
     }
     if (options.meta_statuses > 0) {
         const std::uint64_t seq_end = g_meta_seq.load();
