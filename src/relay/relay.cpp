@@ -5,8 +5,10 @@
 #include <random>
 #include <set>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -20,6 +22,7 @@ namespace asio = boost::asio;
 namespace rules = domain::relay;
 using std::chrono::milliseconds;
 using SteadyTime = std::chrono::steady_clock::time_point;
+using SendSlots = asio::experimental::concurrent_channel<void(boost::system::error_code)>;
 
 namespace {
 
@@ -39,6 +42,10 @@ struct Relay::Impl : std::enable_shared_from_this<Relay::Impl> {
     std::string messages_url_prefix;  // "{upstream}/{version}/"
     http::Client client;
     asio::steady_timer wake;  // used on loop_strand only
+    /// Permits for sends in flight (`concurrency`): a receive takes one, a send gives it back.
+    /// The relay waits here rather than in the client, so that waiting for a turn never counts
+    /// against a message as a failed attempt.
+    SendSlots send_slots;
 
     std::atomic<bool> stopping{false};
     std::atomic<bool> wake_pending{false};
@@ -55,10 +62,16 @@ struct Relay::Impl : std::enable_shared_from_this<Relay::Impl> {
           settings(std::move(rs)),
           messages_url_prefix(settings.upstream_url + "/" + settings.upstream_version + "/"),
           client(ex, client_settings(settings)),
-          wake(loop_strand) {}
+          wake(loop_strand),
+          send_slots(ex, settings.concurrency) {
+        for (std::size_t i = 0; i < settings.concurrency; ++i) {
+            send_slots.try_send(boost::system::error_code{});
+        }
+    }
 
     static http::ClientSettings client_settings(const RelaySettings& s) {
         http::ClientSettings c = s.client;
+        // The relay admits `concurrency` sends at a time itself; the client never makes one wait.
         c.max_connections_per_host = s.concurrency;
         return c;
     }
@@ -102,7 +115,8 @@ struct Relay::Impl : std::enable_shared_from_this<Relay::Impl> {
             for (auto& m : claim->messages) {
                 const auto delay = std::chrono::duration_cast<std::chrono::steady_clock::duration>(m.send_at - claim->now);
                 scheduled.fetch_add(1);
-                asio::co_spawn(asio::make_strand(executor), send_one(std::move(m), claimed_at + delay), asio::detached);
+                asio::co_spawn(asio::make_strand(executor), send_one(std::move(m), claimed_at, claimed_at + delay),
+                               asio::detached);
             }
             if (claim->read() >= cs.limit) {
                 continue;  // more may be due right now
@@ -111,7 +125,15 @@ struct Relay::Impl : std::enable_shared_from_this<Relay::Impl> {
         }
     }
 
-    asio::awaitable<void> send_one(store::ClaimedMessage m, SteadyTime at) {
+    /// Whether a send starting now could still be answered within the claim's lease. A claim
+    /// that would lapse mid-send could be taken over by another instance while this one still
+    /// sends: the message is given back instead.
+    bool lease_covers_a_send(SteadyTime claimed_at) const {
+        const auto worst_send = settings.client.connect_timeout + settings.client.request_timeout;
+        return std::chrono::steady_clock::now() + worst_send < claimed_at + settings.claim.lease;
+    }
+
+    asio::awaitable<void> send_one(store::ClaimedMessage m, SteadyTime claimed_at, SteadyTime at) {
         auto self = shared_from_this();
         auto timer = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor, at);
         {
@@ -126,12 +148,17 @@ struct Relay::Impl : std::enable_shared_from_this<Relay::Impl> {
             waiting.erase(timer);
         }
         store::RelayResult result;
-        if (stopping.load()) {
-            result.kind = store::RelayResult::Kind::kRelease;
-            result.id = m.id;
-            result.attempt = m.attempt;
-        } else {
-            result = co_await attempt(m);
+        result.kind = store::RelayResult::Kind::kRelease;
+        result.id = m.id;
+        result.attempt = m.attempt;
+        if (!stopping.load()) {
+            auto [ec] = co_await send_slots.async_receive(asio::as_tuple(asio::use_awaitable));
+            if (!ec) {
+                if (!stopping.load() && lease_covers_a_send(claimed_at)) {
+                    result = co_await attempt(m);
+                }
+                send_slots.try_send(boost::system::error_code{});
+            }
         }
         co_await record(std::move(result), m);
         const bool was_full = scheduled.fetch_sub(1) >= settings.max_scheduled;

@@ -267,6 +267,30 @@ TEST_F(RelayTest, MarkAsReadIsRelayedAndEndsSent) {
     EXPECT_EQ(body["typing_indicator"]["type"], "text");
 }
 
+TEST_F(RelayTest, WaitingForATurnToSendIsNotAFailedAttempt) {
+    // One send at a time, each answered after 150 ms: the last of 12 waits 1.65 s for its turn,
+    // longer than the 1 s request timeout, and must still go out on its first attempt.
+    FakeUpstream upstream([](const UpstreamRequest& r, int) {
+        UpstreamReply reply = FakeUpstream::accept("wamid." + std::to_string(std::hash<std::string>{}(r.body)));
+        reply.delay = 150ms;
+        return reply;
+    });
+    app::Config c = relay_config();
+    c.relay_concurrency = 1;
+    c.relay_pacing = false;
+    c.relay_lease_ms = 60'000;
+    start_relaying(upstream, c);
+    std::vector<std::string> ids;
+    for (int i = 0; i < 12; ++i) {
+        ids.push_back(send_text("turn " + std::to_string(i)));
+    }
+    for (const auto& id : ids) {
+        ASSERT_TRUE(reaches(id, "sending")) << status_of(id);
+    }
+    EXPECT_EQ(upstream.count(), 12u);
+    EXPECT_EQ(gateway_->relay_stats().retried, 0u);
+}
+
 TEST_F(RelayTest, ANumbersThroughputPacesItsSends) {
     FakeUpstream upstream;
     start_relaying(upstream);
