@@ -88,8 +88,8 @@ struct Gcra {
     TimePoint advance(std::optional<TimePoint> tat, TimePoint at) const noexcept;
 };
 
-/// A number's throughput as a GCRA: `messages_per_second` (any positive rate), bursts of 50 ms
-/// worth (at least 1), so no second carries more than 1.05 x the rate.
+/// A number's throughput as a GCRA: `messages_per_second` (any positive rate), bursts of 25 ms
+/// worth (at least 1), so no second is scheduled more than 1.025 x the rate.
 Gcra throughput_gcra(double messages_per_second) noexcept;
 
 // --- References to other messages --------------------------------------------------------------
