@@ -220,6 +220,9 @@ void check_semantics(ConfigLoad& load, bool require_database) {
     if (c.upstream_url.size() > 1 && c.upstream_url.back() == '/') {
         errors.push_back("WAGATE_UPSTREAM_URL: no trailing slash (the relay appends /{version}/{phone_number_id}/messages)");
     }
+    if (!c.upstream_ca_file.empty() && !std::ifstream(c.upstream_ca_file)) {
+        errors.push_back("WAGATE_UPSTREAM_CA_FILE: " + c.upstream_ca_file + " cannot be read");
+    }
     if (c.retry_max_ms < c.retry_base_ms) {
         errors.push_back("WAGATE_RETRY_MAX_MS: must be at least WAGATE_RETRY_BASE_MS");
     }

@@ -111,6 +111,12 @@ TEST(LoadConfig, TheRelayLeaseMustOutlastASend) {
     EXPECT_NE(load.errors[1].find("WAGATE_RELAY_LEASE_MS"), std::string::npos);
 }
 
+TEST(LoadConfig, AnUnreadableCaFileIsReportedAtStart) {
+    auto load = load_config(std::nullopt, {{"WAGATE_UPSTREAM_CA_FILE", "/no/such/ca.pem"}}, false);
+    ASSERT_EQ(load.errors.size(), 1u);
+    EXPECT_NE(load.errors[0].find("WAGATE_UPSTREAM_CA_FILE"), std::string::npos);
+}
+
 TEST(LoadConfig, SandboxRatesAreShares) {
     auto load = load_config(std::nullopt, {{"WAGATE_SANDBOX_FAIL_RATE", "1.5"}, {"WAGATE_SANDBOX_DUPLICATE_RATE", "0.25"}},
                             false);
