@@ -102,6 +102,9 @@ struct Relay::Impl : std::enable_shared_from_this<Relay::Impl> {
             }
             store::ClaimSettings cs = settings.claim;
             cs.limit = std::min<std::size_t>(cs.limit, settings.max_scheduled - held);
+            // The lease is counted from before the claim (never later than the database's own
+            // start of it); the paced times from after it (never early).
+            const SteadyTime claim_started = std::chrono::steady_clock::now();
             auto claim = co_await store.claim(cs);
             if (!claim) {
                 spdlog::warn("relay: claiming failed, retrying in {} ms: {}", backoff.count(), claim.error().message);
@@ -115,7 +118,7 @@ struct Relay::Impl : std::enable_shared_from_this<Relay::Impl> {
             for (auto& m : claim->messages) {
                 const auto delay = std::chrono::duration_cast<std::chrono::steady_clock::duration>(m.send_at - claim->now);
                 scheduled.fetch_add(1);
-                asio::co_spawn(asio::make_strand(executor), send_one(std::move(m), claimed_at, claimed_at + delay),
+                asio::co_spawn(asio::make_strand(executor), send_one(std::move(m), claim_started, claimed_at + delay),
                                asio::detached);
             }
             if (claim->read() >= cs.limit) {

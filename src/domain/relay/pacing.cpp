@@ -7,14 +7,22 @@ namespace wagate::domain::relay {
 
 Duration retry_delay(int attempt, bool pair_limited, double jitter, const RetrySettings& settings) {
     const int n = std::max(attempt, 1) - 1;
-    const Duration max = settings.max;
-    Duration wait;
+    // In whole milliseconds, saturating at the cap before anything can overflow: attempts keep
+    // counting for as long as a message lives.
+    const std::int64_t max_ms = std::max<std::int64_t>(settings.max.count(), 0);
+    std::int64_t wait_ms = max_ms;
     if (pair_limited) {
         // Meta's advice after 131056: 4^n seconds, n = 0, 1, 2, ...
-        wait = n >= 12 ? max : std::min<Duration>(std::chrono::seconds(std::int64_t{1} << (2 * n)), max);
+        if (n < 12) {
+            wait_ms = std::min<std::int64_t>((std::int64_t{1} << (2 * n)) * 1000, max_ms);
+        }
     } else {
-        wait = n >= 40 ? max : std::min<Duration>(settings.base * (std::int64_t{1} << n), max);
+        const std::int64_t base_ms = std::max<std::int64_t>(settings.base.count(), 0);
+        if (n < 62 && base_ms <= (max_ms >> n)) {
+            wait_ms = base_ms << n;
+        }
     }
+    const Duration wait = std::chrono::milliseconds(wait_ms);
     const double j = std::clamp(jitter, 0.0, 1.0);
     const auto half = wait / 2;
     return half + std::chrono::duration_cast<Duration>(std::chrono::duration<double>(half) * j);
