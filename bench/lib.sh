@@ -92,10 +92,12 @@ free_port() {
 
 # start_gateway BIN PORT DSN LOG_LEVEL LOG_FILE PID_VAR: starts `BIN serve` (which migrates DSN
 # first), stores its pid in PID_VAR and waits for /healthz. Other WAGATE_* settings reach it from
-# the environment (also as assignments in front of the call).
+# the environment (also as assignments in front of the call). The relay is off unless the caller
+# sets WAGATE_RELAY: a benchmark of the send API or of webhooks measures that path alone, and must
+# never send its messages to Meta.
 start_gateway() {
     WAGATE_DATABASE_URL=$3 WAGATE_LISTEN=127.0.0.1:$2 WAGATE_ADMIN_TOKEN=$admin_token \
-        WAGATE_LOG_LEVEL=$4 "$1" serve >"$5" 2>&1 &
+        WAGATE_RELAY=${WAGATE_RELAY:-false} WAGATE_LOG_LEVEL=$4 "$1" serve >"$5" 2>&1 &
     printf -v "$6" '%s' "$!"
     local pid=$!
     for _ in $(seq 300); do
