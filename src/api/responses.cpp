@@ -1,6 +1,5 @@
 #include "api/responses.hpp"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 #include <wagate/api/api.hpp>
 
@@ -14,15 +13,7 @@ http::Response json_response(int status, std::string body) {
 }
 
 http::Response error_response(const domain::ApiError& e, const std::string& request_id) {
-    nlohmann::json body = {
-        {"error",
-         {{"message", "(#" + std::to_string(e.code) + ") " + e.title},
-          {"type", e.gateway_type ? "WagateException" : "OAuthException"},
-          {"code", e.code},
-          {"error_data", {{"messaging_product", "whatsapp"}, {"details", e.details}}},
-          {"fbtrace_id", request_id}}}};
-    http::Response r = json_response(e.http_status, body.dump(-1, ' ', false,
-                                                               nlohmann::json::error_handler_t::replace));
+    http::Response r = json_response(e.http_status, domain::graph_error_body(e, request_id));
     if (e.retry_after_seconds > 0) {
         r.headers.push_back({"Retry-After", std::to_string(e.retry_after_seconds)});
     }
@@ -41,20 +32,7 @@ domain::ApiError from_internal(const Error& error, const std::string& request_id
 }
 
 http::Response render_server_error(int status, std::string_view details, const std::string& request_id) {
-    using namespace domain::api_errors;
-    domain::ApiError e;
-    switch (status) {
-        case 404: e = not_found(std::string(details)); break;
-        case 405: e = invalid_parameter(std::string(details)); e.http_status = 405; break;
-        case 413: e = payload_too_large(std::string("body: ") + std::string(details)); break;
-        case 431:
-            e = invalid_parameter(std::string("headers: ") + std::string(details));
-            e.http_status = 431;
-            break;
-        case 500: e = internal(std::string(details)); break;
-        default: e = invalid_parameter(std::string(details)); e.http_status = status; break;
-    }
-    return error_response(e, request_id);
+    return error_response(domain::api_errors::server_detected(status, details), request_id);
 }
 
 std::string external_message_id(std::string_view id_hex) { return "wagate." + std::string(id_hex); }

@@ -96,27 +96,15 @@ struct Gateway::Impl {
         return s;
     }
 
-    /// Forgets idempotency keys past their retention, hourly.
-    asio::awaitable<void> expire_idempotency_keys() {
+    /// Runs `task` (an awaitable Result) now and then every hour for the life of the gateway:
+    /// the retention chores. A failure is logged, and the next hour tries again.
+    template <class Task>
+    asio::awaitable<void> hourly(const char* what, Task task) {
         asio::steady_timer timer(ioc);
         for (;;) {
-            auto expired = co_await messages->expire_idempotency(std::chrono::hours(config.idempotency_retention_hours));
-            if (!expired) {
-                spdlog::warn("idempotency expiry failed: {}", expired.error().message);
-            }
-            timer.expires_after(std::chrono::hours(1));
-            co_await timer.async_wait(asio::use_awaitable);
-        }
-    }
-
-    /// Forgets processed webhook bodies, parked statuses never attached and quarantined bodies
-    /// past their retention, hourly.
-    asio::awaitable<void> prune_webhooks() {
-        asio::steady_timer timer(ioc);
-        for (;;) {
-            auto pruned = co_await webhook_processor->prune(std::chrono::hours(config.webhook_retention_hours));
-            if (!pruned) {
-                spdlog::warn("webhook retention failed: {}", pruned.error().message);
+            auto done = co_await task();
+            if (!done) {
+                spdlog::warn("{} failed: {}", what, done.error().message);
             }
             timer.expires_after(std::chrono::hours(1));
             co_await timer.async_wait(asio::use_awaitable);
@@ -174,19 +162,6 @@ struct Gateway::Impl {
         r.retry.base = milliseconds(config.retry_base_ms);
         r.retry.max = milliseconds(config.retry_max_ms);
         return r;
-    }
-
-    /// Forgets pair-pacing rows whose time has passed, hourly.
-    asio::awaitable<void> prune_pair_pacing() {
-        asio::steady_timer timer(ioc);
-        for (;;) {
-            auto pruned = co_await relay_store->prune_pair_pacing();
-            if (!pruned) {
-                spdlog::warn("pair pacing pruning failed: {}", pruned.error().message);
-            }
-            timer.expires_after(std::chrono::hours(1));
-            co_await timer.async_wait(asio::use_awaitable);
-        }
     }
 
     /// With the pair backlog cap on, the index that counts a user's queued messages. Until it
@@ -302,17 +277,26 @@ Result<void> Gateway::start() {
             return started.error();
         }
     }
-    asio::co_spawn(s.ioc, s.expire_idempotency_keys(), asio::detached);
+    // Retention: idempotency keys; processed webhook bodies, parked statuses never attached and
+    // quarantined bodies; pair-pacing rows whose time has passed.
+    const std::chrono::hours idempotency_retention(c.idempotency_retention_hours);
+    asio::co_spawn(s.ioc, s.hourly("idempotency expiry", [&s, idempotency_retention] {
+        return s.messages->expire_idempotency(idempotency_retention);
+    }), asio::detached);
     if (s.webhook_processor) {
         asio::co_spawn(s.ioc, s.webhook_processor->run_sweeps(), asio::detached);
-        asio::co_spawn(s.ioc, s.prune_webhooks(), asio::detached);
+        const std::chrono::hours webhook_retention(c.webhook_retention_hours);
+        asio::co_spawn(s.ioc, s.hourly("webhook retention", [&s, webhook_retention] {
+            return s.webhook_processor->prune(webhook_retention);
+        }), asio::detached);
     }
     if (c.pair_queue_cap > 0) {
         asio::co_spawn(s.ioc, s.ensure_pair_backlog_index(), asio::detached);
     }
     if (s.relay) {
         s.relay->start();
-        asio::co_spawn(s.ioc, s.prune_pair_pacing(), asio::detached);
+        asio::co_spawn(s.ioc, s.hourly("pair pacing pruning", [&s] { return s.relay_store->prune_pair_pacing(); }),
+                       asio::detached);
     }
     if (c.maintenance_interval_ms > 0) {
         asio::co_spawn(s.ioc, s.review_tiers_periodically(), asio::detached);

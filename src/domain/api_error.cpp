@@ -3,6 +3,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 namespace wagate::domain {
 namespace api_errors {
 namespace {
@@ -50,7 +52,32 @@ ApiError db_unavailable(std::string d) {
     return e;
 }
 ApiError internal(std::string d) { return make(500, 1, "An unknown error occurred", std::move(d)); }
+
+ApiError server_detected(int http_status, std::string_view details) {
+    const std::string d(details);
+    ApiError e;
+    switch (http_status) {
+        case 404: return not_found(d);
+        case 413: return payload_too_large("body: " + d);
+        case 431: e = invalid_parameter("headers: " + d); break;
+        case 500: return internal(d);
+        default: e = invalid_parameter(d); break;  // 405 and anything else
+    }
+    e.http_status = http_status;
+    return e;
+}
 }  // namespace api_errors
+
+std::string graph_error_body(const ApiError& e, std::string_view fbtrace_id) {
+    const nlohmann::json body = {
+        {"error",
+         {{"message", "(#" + std::to_string(e.code) + ") " + e.title},
+          {"type", e.gateway_type ? "WagateException" : "OAuthException"},
+          {"code", e.code},
+          {"error_data", {{"messaging_product", "whatsapp"}, {"details", e.details}}},
+          {"fbtrace_id", fbtrace_id}}}};
+    return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 void throw_exception_from_error(const ApiError& e, const boost::source_location&) {
     throw std::runtime_error("(#" + std::to_string(e.code) + ") " + e.title + ": " + e.details);

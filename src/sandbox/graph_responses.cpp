@@ -14,30 +14,11 @@ http::Response json_response(int status, std::string body) {
 }
 
 http::Response graph_error(const domain::ApiError& e, const std::string& fbtrace_id) {
-    Json error = Json::object();
-    error["message"] = "(#" + std::to_string(e.code) + ") " + e.title;
-    error["type"] = "OAuthException";
-    error["code"] = e.code;
-    error["error_data"] = Json{{"messaging_product", "whatsapp"}, {"details", e.details}};
-    error["fbtrace_id"] = fbtrace_id;
-    Json body = Json::object();
-    body["error"] = std::move(error);
-    // Details may quote a caller's bytes: never let invalid UTF-8 turn an answer into a throw.
-    return json_response(e.http_status, body.dump(-1, ' ', false, Json::error_handler_t::replace));
+    return json_response(e.http_status, domain::graph_error_body(e, fbtrace_id));
 }
 
 http::Response render_server_error(int status, std::string_view details, const std::string& request_id) {
-    domain::ApiError e;
-    switch (status) {
-        case 404: e = domain::api_errors::not_found(std::string(details)); break;
-        case 413: e = domain::api_errors::payload_too_large("body: " + std::string(details)); break;
-        case 500: e = domain::api_errors::internal(std::string(details)); break;
-        default:
-            e = domain::api_errors::invalid_parameter(std::string(details));
-            e.http_status = status;
-            break;
-    }
-    return graph_error(e, request_id);
+    return graph_error(domain::api_errors::server_detected(status, details), request_id);
 }
 
 std::string send_success_body(const domain::SendRequest& request, std::string_view wamid) {

@@ -13,7 +13,7 @@ namespace wagate::sandbox {
 
 http::Response json_response(int status, std::string body);
 
-/// The Graph error envelope, `fbtrace_id` from the request id; type always "OAuthException".
+/// The Graph error envelope (domain::graph_error_body), `fbtrace_id` from the request id.
 http::Response graph_error(const domain::ApiError& error, const std::string& fbtrace_id);
 
 /// For the conditions the HTTP server detects itself (404, 405, 413, 431, …).

@@ -18,13 +18,6 @@ namespace relay = domain::relay;
 
 namespace {
 
-template <class... Arrays>
-pg::Params array_params(const Arrays&... arrays) {
-    pg::Params params;
-    (params.add(arrays.str()), ...);
-    return params;
-}
-
 std::string pair_key(const std::string& phone, const std::string& wa_id) { return phone + '\n' + wa_id; }
 
 /// A due row as read by the claim, before pacing decides its fate.

@@ -29,6 +29,15 @@ inline std::chrono::system_clock::time_point from_micros(std::int64_t micros) {
         std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::microseconds(micros)));
 }
 
+/// One statement's parameters: each array literal, in order. (Variadic, not an initializer list:
+/// GCC 12 rejects initializer-list temporaries in coroutine bodies, docs/adr/0002.)
+template <class... Arrays>
+pg::Params array_params(const Arrays&... arrays) {
+    pg::Params params;
+    (params.add(arrays.str()), ...);
+    return params;
+}
+
 /// Locks one business row until the transaction ends, for changes that must not interleave with
 /// another change of the same business (its tier, its counter). NO KEY UPDATE: foreign-key
 /// checks against the business still pass.

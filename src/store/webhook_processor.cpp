@@ -127,15 +127,6 @@ wh::ItemFailure describe_single(const Work& w, std::string reason, std::int64_t&
     return from(w.tombstones.front(), w.tombstones.front().item.wamid);
 }
 
-/// One statement's parameters: each array, in order. (Variadic, not an initializer list: GCC 12
-/// rejects initializer-list temporaries in coroutine bodies, docs/adr/0002.)
-template <class... Arrays>
-pg::Params array_params(const Arrays&... arrays) {
-    pg::Params params;
-    (params.add(arrays.str()), ...);
-    return params;
-}
-
 std::string normalise_language(std::string language) {
     // Meta writes "en-US" in template webhooks and "en_US" everywhere else.
     for (char& c : language) {

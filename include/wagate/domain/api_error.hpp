@@ -3,6 +3,7 @@
 #include <boost/assert/source_location.hpp>
 #include <boost/system/result.hpp>
 #include <string>
+#include <string_view>
 
 namespace wagate::domain {
 
@@ -39,7 +40,14 @@ ApiError payload_too_large(std::string details);          // 413, code 100
 ApiError idempotency_mismatch(std::string details);       // 422, gateway 900200
 ApiError db_unavailable(std::string details);             // 503, gateway 900300
 ApiError internal(std::string details);                   // 500, code 1 (never for client input)
+
+/// A condition the HTTP server detects itself (404, 405, 413, 431, ...) as the error to answer.
+ApiError server_detected(int http_status, std::string_view details);
 }  // namespace api_errors
+
+/// The Graph error envelope of `error`, `fbtrace_id` as given: what the gateway and the sandbox
+/// answer. Invalid UTF-8 in the details (they may quote a caller's bytes) is replaced, not thrown.
+std::string graph_error_body(const ApiError& error, std::string_view fbtrace_id);
 
 [[noreturn]] void throw_exception_from_error(const ApiError& e, const boost::source_location& loc);
 
