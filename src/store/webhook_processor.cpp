@@ -75,7 +75,8 @@ Work parse(const Delivery& d) {
     for (auto& m : parsed.messages) {
         // A revoke is also a tombstone of the message it names.
         if (m.revokes) {
-            w.tombstones.push_back({d.id, wh::Tombstone{m.path, m.phone_number_id, *m.revokes, m.user_key(), m.timestamp}});
+            w.tombstones.push_back(
+                {d.id, wh::Tombstone{m.path, m.phone_number_id, *m.revokes, m.user_key(), m.timestamp, true}});
         }
         w.messages.push_back({d.id, std::move(m)});
     }
@@ -327,6 +328,9 @@ struct WebhookProcessor::Impl : std::enable_shared_from_this<WebhookProcessor::I
             }
             co_return body.error();
         }
+        if (settings.on_applied) {
+            settings.on_applied();
+        }
         if (!parked.empty()) {
             auto attached = co_await connection.execute(webhook_sql::kAttachParked,
                                                         pg::Params{}.add(pg::text_array(parked)));
@@ -354,15 +358,16 @@ struct WebhookProcessor::Impl : std::enable_shared_from_this<WebhookProcessor::I
             }
         }
         if (!w.tombstones.empty()) {
-            pg::ArrayLiteral phone, wamid, wa_id, ts;
+            pg::ArrayLiteral phone, wamid, wa_id, ts, announce;
             for (const auto& [d, t] : w.tombstones) {
                 phone.add(t.phone_number_id);
                 wamid.add(t.wamid);
                 wa_id.add(t.wa_id);
                 ts.add(std::to_string(seconds_or_now(t.timestamp)));
+                announce.add(std::string_view(t.from_revoke ? "f" : "t"));
             }
             auto rows = co_await c.execute(webhook_sql::kTombstones,
-                                           array_params(phone, wamid, wa_id, ts));
+                                           array_params(phone, wamid, wa_id, ts, announce));
             if (!rows) {
                 co_return rows.error();
             }
@@ -523,6 +528,10 @@ struct WebhookProcessor::Impl : std::enable_shared_from_this<WebhookProcessor::I
             co_return Result<void>{};  // stored before: its effects were applied then
         }
         const std::string event_id(event->get(0, 0));
+        auto announced = co_await c.execute(webhook_sql::kAccountEventOut, account_event_params(u));
+        if (!announced) {
+            co_return announced.error();
+        }
         std::string applied;
         for (const auto& effect : u.effects) {
             auto done = co_await apply_effect(c, u, effect);
@@ -540,6 +549,25 @@ struct WebhookProcessor::Impl : std::enable_shared_from_this<WebhookProcessor::I
             }
         }
         co_return Result<void>{};
+    }
+
+    /// Which numbers hear about `u`: the number its value names (value-level errors carry
+    /// metadata), else the number its effects name by display number, else the whole WABA.
+    static pg::Params account_event_params(const wh::AccountUpdate& u) {
+        std::string display;
+        for (const auto& e : u.effects) {
+            if (!e.display_phone_number.empty()) {
+                display = e.display_phone_number;
+                break;
+            }
+        }
+        return pg::Params{}
+            .add(u.waba_id)
+            .add(u.field)
+            .add(u.entry_time)
+            .add(u.value_json)
+            .add(u.phone_number_id)
+            .add(display);
     }
 
     /// True when (subject, attribute) may take the update of `entry_time`.

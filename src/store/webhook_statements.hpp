@@ -2,6 +2,8 @@
 
 #include <wagate/pg/statement.hpp>
 
+#include "store/event_sql.hpp"
+
 // The SQL of webhook processing (docs/webhooks.md). Every statement is idempotent: applying the
 // same items again changes nothing, and items of one kind commute (the result does not depend on
 // the order they are applied in).
@@ -34,7 +36,7 @@ namespace wagate::store::webhook_sql {
     "  SELECT message_id, status, participant, occurred_at, errors, raw, pricing, conversation FROM known"   \
     "  ON CONFLICT DO NOTHING"                                                                                \
     "  RETURNING message_id, status, errors, pricing, conversation, raw->>'biz_opaque_callback_data' AS opaque," \
-    "    COALESCE(array_position(" WAGATE_STATUS_RANKS ", status), 0) AS rank), "                             \
+    "    COALESCE(array_position(" WAGATE_STATUS_RANKS ", status), 0) AS rank, occurred_at, raw), "            \
     "folded AS ("                                                                                             \
     "  SELECT message_id, NULLIF(max(rank), 0) AS top_rank, bool_or(status = 'failed') AS failed,"          \
     "    (array_agg(pricing ORDER BY rank DESC, pricing::text DESC) FILTER (WHERE pricing IS NOT NULL))[1] AS pricing," \
@@ -62,8 +64,38 @@ namespace wagate::store::webhook_sql {
     "    errors = CASE WHEN f.errors IS NOT NULL AND (m.errors IS NULL OR f.errors::text > m.errors::text)"   \
     "      THEN f.errors ELSE m.errors END,"                                                                  \
     "    biz_opaque_callback_data = COALESCE(m.biz_opaque_callback_data, f.opaque),"                         \
-    "    updated_at = now()"                                                                                  \
-    "  FROM folded f WHERE m.id = f.message_id RETURNING m.id) "
+    "    previous_status = m.status, updated_at = now()"                                                      \
+    "  FROM folded f WHERE m.id = f.message_id"                                                               \
+    "  RETURNING m.id, m.previous_status, m.status, m.kind, m.phone_number_id, m.wa_id, m.wamid,"              \
+    "    m.biz_opaque_callback_data), "                                                                       \
+    WAGATE_STATUS_EVENTS
+
+// The status events of a fold (docs/events.md): each new status that moved the message forward
+// (a `sent`, `delivered`, `read` or `played` between its position before and after; a `failed`
+// that became current), and every new `warning`, in the order of their positions. A status that
+// moved nothing (a late `sent` after `delivered`) is recorded but not announced, so a backend
+// never hears a message go backwards. Mark-as-read requests have no statuses to announce. The
+// item is Meta's own (or, for the gateway's `failed`, one in its shape) with the gateway's id
+// in `id` and Meta's in `wamid`.
+#define WAGATE_STATUS_EVENTS                                                                                  \
+    "announced AS ("                                                                                          \
+    "  INSERT INTO events (phone_number_id, kind, ordering_key, payload)"                                     \
+    "  SELECT u.phone_number_id, 'status', 'out:' || u.id::text, "                                           \
+    WAGATE_EVENT_MESSAGES_BODY("n", "jsonb_build_object('statuses', jsonb_build_array("                        \
+        "COALESCE(f.raw, jsonb_build_object('status', f.status,"                                              \
+        "  'timestamp', extract(epoch FROM f.occurred_at)::bigint::text, 'recipient_id', u.wa_id)"          \
+        "  || CASE WHEN f.errors IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('errors', f.errors) END)" \
+        " || jsonb_build_object('id', 'wagate.' || replace(u.id::text, '-', ''))"                            \
+        " || CASE WHEN u.wamid IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('wamid', u.wamid) END"       \
+        " || CASE WHEN u.biz_opaque_callback_data IS NULL OR f.raw ? 'biz_opaque_callback_data' THEN '{}'::jsonb" \
+        "    ELSE jsonb_build_object('biz_opaque_callback_data', u.biz_opaque_callback_data) END))")         \
+    "  FROM updated u JOIN fresh f ON f.message_id = u.id JOIN phone_numbers n ON n.id = u.phone_number_id"  \
+    "  WHERE u.kind = 'message' AND (f.status = 'warning'"                                                   \
+    "    OR (f.status = 'failed' AND u.status = 'failed' AND u.previous_status IS DISTINCT FROM 'failed')"  \
+    "    OR (f.status IN ('sent', 'delivered', 'read', 'played')"                                            \
+    "      AND " WAGATE_EVENT_POSITION("f.status") " > COALESCE(" WAGATE_EVENT_POSITION("u.previous_status") ", 0)" \
+    "      AND " WAGATE_EVENT_POSITION("f.status") " <= COALESCE(" WAGATE_EVENT_POSITION("u.status") ", 0)))" \
+    "  ORDER BY u.id, COALESCE(" WAGATE_EVENT_POSITION("f.status") ", 0)) "
 
 // Statuses of one batch: $1 wamid, $2 status, $3 participant, $4 Meta time (s), $5 errors,
 // $6 pricing, $7 conversation, $8 opaque data, $9 raw item. Statuses of known wamids are folded
@@ -119,7 +151,16 @@ constexpr pg::Statement kApplyInbound{
     "    user_id = excluded.user_id, type = excluded.type, occurred_at = excluded.occurred_at,"
     "    contact = excluded.contact"
     "  WHERE im.occurred_at IS NULL"
-    "  RETURNING wamid), "
+    "  RETURNING wamid, phone_number_id, content, contact), "
+    // A message the user deleted before it arrived (a tombstone was first) is not announced.
+    "announced AS ("
+    "  INSERT INTO events (phone_number_id, kind, ordering_key, payload)"
+    "  SELECT s.phone_number_id, 'message', " WAGATE_EVENT_USER_KEY("s.phone_number_id", "i.user_key") ", "
+    WAGATE_EVENT_MESSAGES_BODY("n", "CASE WHEN s.contact IS NULL THEN '{}'::jsonb"
+                                    " ELSE jsonb_build_object('contacts', jsonb_build_array(s.contact)) END"
+                                    " || jsonb_build_object('messages', jsonb_build_array(s.content))")
+    "  FROM stored s JOIN input i ON i.wamid = s.wamid JOIN phone_numbers n ON n.id = s.phone_number_id"
+    "  WHERE s.content IS NOT NULL ORDER BY i.ts, s.wamid), "
     "per_user AS ("
     "  SELECT phone, user_key, max(user_id) AS user_id, max(to_timestamp(ts)) FILTER (WHERE renews) AS last_inbound,"
     "    (array_agg(key_hash ORDER BY ts DESC, key_hash) FILTER (WHERE fresh AND key_hash IS NOT NULL))[1] AS key_hash,"
@@ -150,14 +191,31 @@ constexpr pg::Statement kApplyInbound{
 // Deletions by the user ($1 phone number id, $2 wamid, $3 user, $4 Meta time): the content is
 // erased and the row kept as a tombstone; one that arrives before its message is a row without
 // occurred_at, which the message's arrival fills in without content.
+// $5 says whether the deletion is announced to the business as a `deleted` status (Meta's
+// On-Premises status; a Cloud API revoke reaches the business as the revoke message itself), once
+// per message however often it is applied.
 constexpr pg::Statement kTombstones{
     "webhook_tombstones",
-    "INSERT INTO inbound_messages AS im (wamid, phone_number_id, wa_id, type, content, deleted_at)"
-    " SELECT DISTINCT ON (wamid) wamid, phone, wa_id, '', NULL, to_timestamp(ts)"
-    " FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS t(phone, wamid, wa_id, ts)"
-    " ORDER BY wamid, ts"
-    " ON CONFLICT (wamid) DO UPDATE SET content = NULL,"
-    "   deleted_at = LEAST(COALESCE(im.deleted_at, excluded.deleted_at), excluded.deleted_at)"};
+    "WITH input AS (SELECT DISTINCT ON (wamid) * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[],"
+    "    $5::boolean[]) AS t(phone, wamid, wa_id, ts, announce) ORDER BY wamid, ts), "
+    "stone AS ("
+    "  INSERT INTO inbound_messages AS im (wamid, phone_number_id, wa_id, type, content, deleted_at)"
+    "  SELECT wamid, phone, wa_id, '', NULL, to_timestamp(ts) FROM input"
+    "  ON CONFLICT (wamid) DO UPDATE SET content = NULL,"
+    "    deleted_at = LEAST(COALESCE(im.deleted_at, excluded.deleted_at), excluded.deleted_at)"
+    "  RETURNING wamid, phone_number_id, wa_id, user_id), "
+    "announced AS ("
+    "  INSERT INTO events (phone_number_id, kind, ordering_key, dedupe_key, payload)"
+    "  SELECT s.phone_number_id, 'status',"
+    "    " WAGATE_EVENT_USER_KEY("s.phone_number_id", "COALESCE(NULLIF(s.wa_id, ''), s.user_id, '')") ","
+    "    'deleted:' || s.wamid, "
+    WAGATE_EVENT_MESSAGES_BODY("n", "jsonb_build_object('statuses', jsonb_build_array(jsonb_build_object("
+                                    "'id', s.wamid, 'status', 'deleted', 'timestamp', i.ts::text,"
+                                    " 'recipient_id', s.wa_id)))")
+    "  FROM stone s JOIN input i ON i.wamid = s.wamid JOIN phone_numbers n ON n.id = s.phone_number_id"
+    "  WHERE i.announce"
+    "  ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING) "
+    "SELECT count(*) FROM stone"};
 
 // Reactions ($1 phone number id, $2 message reacted to, $3 user, $4 emoji or NULL for removed,
 // $5 the reaction's wamid, $6 Meta time): the latest by (time, wamid) wins whatever the order.
@@ -229,6 +287,25 @@ constexpr pg::Statement kAccountEvent{
     "INSERT INTO account_events (waba_id, field, entry_time, value, value_hash)"
     " VALUES ($1, $2, $3, $4::jsonb, sha256(convert_to($4::jsonb::text, 'UTF8')))"
     " ON CONFLICT DO NOTHING RETURNING id"};
+
+// The business-facing copy of a new account-level update ($1 WABA, $2 field, $3 entry.time,
+// $4 value): one event per distinct callback URL among the numbers it concerns ($5 a number id,
+// from the value's metadata; else $6 a display number; else every number of the WABA), so a
+// backend serving several numbers of one WABA hears a WABA-wide change once. Value-level errors
+// and unrecognised `messages` values go out as the `messages` change they came in.
+constexpr pg::Statement kAccountEventOut{
+    "webhook_account_event_out",
+    "INSERT INTO events (phone_number_id, kind, payload)"
+    " SELECT DISTINCT ON (callback_url) id, 'account',"
+    "   jsonb_build_object('object', 'whatsapp_business_account', 'entry', jsonb_build_array("
+    "     jsonb_build_object('id', $1::text, 'changes', jsonb_build_array(jsonb_build_object("
+    "       'field', CASE WHEN $2 IN ('errors', 'messages') THEN 'messages' ELSE $2 END, 'value', $4::jsonb)))"
+    "     || CASE WHEN $3::bigint > 0 THEN jsonb_build_object('time', $3::bigint) ELSE '{}'::jsonb END))"
+    " FROM phone_numbers"
+    " WHERE CASE WHEN $5 <> '' THEN id = $5"
+    "   ELSE waba_id = $1 AND ($6 = '' OR id = $6 OR regexp_replace(display_phone_number, '[^0-9]', '', 'g')"
+    "     = regexp_replace($6, '[^0-9]', '', 'g')) END"
+    " ORDER BY callback_url, id"};
 
 constexpr pg::Statement kAccountApplied{"webhook_account_applied",
                                         "UPDATE account_events SET applied = $2 WHERE id = $1"};

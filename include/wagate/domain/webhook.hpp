@@ -43,6 +43,9 @@ struct Tombstone {
     std::string wamid;  // the deleted inbound message
     std::string wa_id;  // who deleted it, if known
     MetaTime timestamp;
+    /// Derived from a revoke message (which the business hears as that message) rather than
+    /// from a `deleted` status (which it hears as that status).
+    bool from_revoke = false;
 };
 
 /// A reaction (or its removal: no emoji) by the sender of the message carrying it.
@@ -112,6 +115,7 @@ struct AccountUpdate {
     std::string waba_id;  // entry.id
     std::string field;
     std::int64_t entry_time = 0;  // entry.time; 0 when absent
+    std::string phone_number_id;  // value.metadata.phone_number_id of a `messages` value, else ""
     std::string value_json;
     std::vector<AccountEffect> effects;
 };

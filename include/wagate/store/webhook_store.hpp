@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +30,8 @@ struct WebhookSettings {
     std::chrono::milliseconds sweep_interval{1'000};
     std::chrono::milliseconds statement_timeout{10'000};
     domain::policy::WindowRenewalSettings window;
+    /// Called after a batch commits (it may have written events for the business backends).
+    std::function<void()> on_applied;
 };
 
 /// The raw side: group-committed inserts of verified bodies, and the quarantine. Thread-safe.

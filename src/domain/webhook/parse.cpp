@@ -138,10 +138,10 @@ private:
         }
         if (member(value, "errors") != nullptr) {
             known = true;
-            account(ctx.path, ctx.waba_id, "errors", ctx.entry_time, value);
+            account(ctx.path, ctx.waba_id, "errors", ctx.entry_time, value, ctx.phone_number_id);
         }
         if (!known) {
-            account(ctx.path, ctx.waba_id, "messages", ctx.entry_time, value);
+            account(ctx.path, ctx.waba_id, "messages", ctx.entry_time, value, ctx.phone_number_id);
         }
     }
 
@@ -290,9 +290,10 @@ private:
     }
 
     void account(const std::string& path, const std::string& waba_id, const std::string& field,
-                 std::int64_t time, const Json& value) {
+                 std::int64_t time, const Json& value, const std::string& phone_number_id = {}) {
         AccountUpdate u;
         u.path = path;
+        u.phone_number_id = phone_number_id;
         u.waba_id = waba_id;
         u.field = field;
         u.entry_time = time;
