@@ -10,12 +10,12 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
+#include <wagate/store/work_loop.hpp>
 
 namespace wagate::relay {
 namespace asio = boost::asio;
@@ -24,15 +24,7 @@ using std::chrono::milliseconds;
 using SteadyTime = std::chrono::steady_clock::time_point;
 using SendSlots = asio::experimental::concurrent_channel<void(boost::system::error_code)>;
 
-namespace {
-
-/// Waits on `timer` until it expires or is cancelled; never throws.
-asio::awaitable<void> wait(asio::steady_timer& timer) {
-    boost::system::error_code ignored;
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-}
-
-}  // namespace
+using store::wait_quietly;
 
 struct Relay::Impl : std::enable_shared_from_this<Relay::Impl> {
     asio::any_io_executor executor;
@@ -41,14 +33,13 @@ struct Relay::Impl : std::enable_shared_from_this<Relay::Impl> {
     RelaySettings settings;
     std::string messages_url_prefix;  // "{upstream}/{version}/"
     http::Client client;
-    asio::steady_timer wake;  // used on loop_strand only
+    store::Wakeup wakeup;  // the claim loop's idle wait
     /// Permits for sends in flight (`concurrency`): a receive takes one, a send gives it back.
     /// The relay waits here rather than in the client, so that waiting for a turn never counts
     /// against a message as a failed attempt.
     SendSlots send_slots;
 
     std::atomic<bool> stopping{false};
-    std::atomic<bool> wake_pending{false};
     std::atomic<std::uint64_t> accepted{0}, retried{0}, failed{0}, expired{0}, released{0}, scheduled{0};
 
     std::mutex mutex;  // guards waiting and rng
@@ -62,7 +53,7 @@ struct Relay::Impl : std::enable_shared_from_this<Relay::Impl> {
           settings(std::move(rs)),
           messages_url_prefix(settings.upstream_url + "/" + settings.upstream_version + "/"),
           client(ex, client_settings(settings)),
-          wake(loop_strand),
+          wakeup(loop_strand),
           send_slots(ex, settings.concurrency) {
         for (std::size_t i = 0; i < settings.concurrency; ++i) {
             send_slots.try_send(boost::system::error_code{});
@@ -76,20 +67,9 @@ struct Relay::Impl : std::enable_shared_from_this<Relay::Impl> {
         return c;
     }
 
-    void notify() {
-        wake_pending.store(true);
-        asio::post(loop_strand, [self = shared_from_this()] { self->wake.cancel(); });
-    }
+    void notify() { wakeup.notify(); }
 
-    /// Until notify() or `timeout`.
-    asio::awaitable<void> idle(milliseconds timeout) {
-        if (wake_pending.exchange(false)) {
-            co_return;
-        }
-        wake.expires_after(timeout);
-        co_await wait(wake);
-        wake_pending.store(false);
-    }
+    asio::awaitable<void> idle(milliseconds timeout) { co_await wakeup.idle(timeout); }
 
     asio::awaitable<void> claim_loop() {
         auto self = shared_from_this();
@@ -144,7 +124,7 @@ struct Relay::Impl : std::enable_shared_from_this<Relay::Impl> {
             waiting.insert(timer);
         }
         if (!stopping.load()) {
-            co_await wait(*timer);
+            co_await wait_quietly(*timer);
         }
         {
             std::lock_guard lock(mutex);
@@ -256,22 +236,13 @@ struct Relay::Impl : std::enable_shared_from_this<Relay::Impl> {
     /// before the claim's lease lapses means the message is sent again by whoever claims it next.
     asio::awaitable<void> record(store::RelayResult result, const store::ClaimedMessage& m) {
         const auto kind = result.kind;
-        const SteadyTime give_up = std::chrono::steady_clock::now() + settings.claim.lease;
-        milliseconds backoff{100};
-        asio::steady_timer timer(co_await asio::this_coro::executor);
-        for (;;) {
-            auto recorded = co_await store.record(result);
-            if (recorded) {
-                break;
-            }
-            if (std::chrono::steady_clock::now() + backoff >= give_up) {
-                spdlog::error("relay: the result of {} could not be recorded: {}", m.id, recorded.error().message);
-                co_return;
-            }
-            spdlog::warn("relay: recording {} failed, retrying: {}", m.id, recorded.error().message);
-            timer.expires_after(backoff);
-            co_await wait(timer);
-            backoff = std::min(backoff * 2, milliseconds(5'000));
+        // Named, not temporaries in the co_await expression (docs/adr/0002).
+        auto record_once = [this, &result] { return store.record(result); };
+        auto log_retry = [&m](const Error& e) { spdlog::warn("relay: recording {} failed, retrying: {}", m.id, e.message); };
+        auto recorded = co_await store::record_patiently(record_once, log_retry, settings.claim.lease);
+        if (!recorded) {
+            spdlog::error("relay: the result of {} could not be recorded: {}", m.id, recorded.error().message);
+            co_return;
         }
         switch (kind) {
             case store::RelayResult::Kind::kAccepted: accepted.fetch_add(1); break;
@@ -294,7 +265,7 @@ struct Relay::Impl : std::enable_shared_from_this<Relay::Impl> {
         asio::steady_timer timer(executor);
         while (scheduled.load() > 0 && std::chrono::steady_clock::now() < deadline) {
             timer.expires_after(milliseconds(10));
-            co_await wait(timer);
+            co_await wait_quietly(timer);
         }
         if (scheduled.load() > 0) {
             spdlog::warn("relay: stopping with {} sends unrecorded; their claims lapse after {} ms",
