@@ -75,6 +75,7 @@ void Api::register_routes(http::Router& public_routes, http::Router& admin_route
     register_admin_contact_routes(impl.ctx, admin_routes);
     register_admin_template_routes(impl.ctx, admin_routes);
     register_admin_limit_routes(impl.ctx, admin_routes);
+    register_admin_event_routes(impl.ctx, admin_routes);
 }
 
 }  // namespace wagate::api

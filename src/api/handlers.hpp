@@ -30,6 +30,9 @@ void register_admin_template_routes(HandlerContext& ctx, http::Router& router);
 /// Registers the messaging-limit and history routes (policy §3, §4).
 void register_admin_limit_routes(HandlerContext& ctx, http::Router& router);
 
+/// Registers /admin/v1/events routes (catch-up cursor, one event, replay; contract §7).
+void register_admin_event_routes(HandlerContext& ctx, http::Router& router);
+
 /// Registers GET/POST /webhooks/meta (contract §3).
 void register_meta_webhook_routes(HandlerContext& ctx, http::Router& router);
 

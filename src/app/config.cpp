@@ -105,6 +105,17 @@ const std::vector<Setting>& settings() {
         {"WAGATE_TTL_AUTHENTICATION_S", Kind::kInt, false, 1, 30 * 86'400, to(&Config::ttl_authentication_s)},
         {"WAGATE_TTL_UTILITY_S", Kind::kInt, false, 1, 30 * 86'400, to(&Config::ttl_utility_s)},
         {"WAGATE_TTL_MARKETING_S", Kind::kInt, false, 1, 30 * 86'400, to(&Config::ttl_marketing_s)},
+        {"WAGATE_EVENT_DELIVERY", Kind::kBool, false, 0, 0, to(&Config::event_delivery)},
+        {"WAGATE_EVENT_ALLOW_HTTP", Kind::kBool, false, 0, 0, to(&Config::event_allow_http)},
+        {"WAGATE_EVENT_CA_FILE", Kind::kString, false, 0, 0, to(&Config::event_ca_file)},
+        {"WAGATE_EVENT_CONNECT_TIMEOUT_MS", Kind::kInt, false, 100, 600'000, to(&Config::event_connect_timeout_ms)},
+        {"WAGATE_EVENT_TIMEOUT_MS", Kind::kInt, false, 100, 600'000, to(&Config::event_timeout_ms)},
+        {"WAGATE_EVENT_CONCURRENCY_PER_URL", Kind::kInt, false, 1, 1024, to(&Config::event_concurrency_per_url)},
+        {"WAGATE_EVENT_LEASE_MS", Kind::kInt, false, 1'000, 3'600'000, to(&Config::event_lease_ms)},
+        {"WAGATE_EVENT_RETRY_BASE_MS", Kind::kInt, false, 1, 3'600'000, to(&Config::event_retry_base_ms)},
+        {"WAGATE_EVENT_RETRY_MAX_MS", Kind::kInt, false, 1, 86'400'000, to(&Config::event_retry_max_ms)},
+        {"WAGATE_EVENT_MAX_AGE_S", Kind::kInt, false, 1, 365 * 86'400, to(&Config::event_max_age_s)},
+        {"WAGATE_EVENT_RETENTION_HOURS", Kind::kInt, false, 1, 24 * 365, to(&Config::event_retention_hours)},
         {"WAGATE_SANDBOX_LISTEN", Kind::kString, false, 0, 0, to(&Config::sandbox_listen)},
         {"WAGATE_SANDBOX_WEBHOOK_URL", Kind::kString, false, 0, 0, to(&Config::sandbox_webhook_url)},
         {"WAGATE_SANDBOX_WEBHOOKS", Kind::kBool, false, 0, 0, to(&Config::sandbox_webhooks)},
@@ -229,6 +240,16 @@ void check_semantics(ConfigLoad& load, bool require_database) {
     if (c.relay_lease_ms < c.upstream_connect_timeout_ms + c.upstream_timeout_ms) {
         errors.push_back("WAGATE_RELAY_LEASE_MS: must exceed WAGATE_UPSTREAM_CONNECT_TIMEOUT_MS + "
                          "WAGATE_UPSTREAM_TIMEOUT_MS, or another instance could send a message still in flight");
+    }
+    if (!c.event_ca_file.empty() && !std::ifstream(c.event_ca_file)) {
+        errors.push_back("WAGATE_EVENT_CA_FILE: " + c.event_ca_file + " cannot be read");
+    }
+    if (c.event_retry_max_ms < c.event_retry_base_ms) {
+        errors.push_back("WAGATE_EVENT_RETRY_MAX_MS: must be at least WAGATE_EVENT_RETRY_BASE_MS");
+    }
+    if (c.event_lease_ms < c.event_connect_timeout_ms + c.event_timeout_ms) {
+        errors.push_back("WAGATE_EVENT_LEASE_MS: must exceed WAGATE_EVENT_CONNECT_TIMEOUT_MS + "
+                         "WAGATE_EVENT_TIMEOUT_MS, or another instance could deliver an event still in flight");
     }
     if (!c.sandbox_webhook_url.starts_with("http://") && !c.sandbox_webhook_url.starts_with("https://")) {
         errors.push_back("WAGATE_SANDBOX_WEBHOOK_URL: must be an http:// or https:// URL");

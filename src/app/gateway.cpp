@@ -14,12 +14,14 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 #include <wagate/api/api.hpp>
+#include <wagate/delivery/deliverer.hpp>
 #include <wagate/app/logging.hpp>
 #include <wagate/http/server.hpp>
 #include <wagate/pg/migrator.hpp>
 #include <wagate/pg/pool.hpp>
 #include <wagate/relay/relay.hpp>
 #include <wagate/store/contact_store.hpp>
+#include <wagate/store/event_store.hpp>
 #include <wagate/store/limit_store.hpp>
 #include <wagate/store/message_store.hpp>
 #include <wagate/store/relay_store.hpp>
@@ -71,6 +73,8 @@ struct Gateway::Impl {
     std::unique_ptr<store::WebhookProcessor> webhook_processor;  // null when processing is off here
     std::unique_ptr<store::RelayStore> relay_store;
     std::unique_ptr<wagate::relay::Relay> relay;  // null when relaying is off here
+    std::unique_ptr<store::EventStore> event_store;
+    std::unique_ptr<delivery::Deliverer> deliverer;  // null when delivery is off here
     std::unique_ptr<api::Api> api;
     http::Router public_routes;
     http::Router admin_routes;
@@ -96,23 +100,33 @@ struct Gateway::Impl {
         return s;
     }
 
-    /// Runs `task` (an awaitable Result) now and then every hour for the life of the gateway:
-    /// the retention chores. A failure is logged, and the next hour tries again.
+    /// Runs `task` (an awaitable Result) now and then every `interval` for the life of the
+    /// gateway: the retention chores. A failure is logged, and the next round tries again.
     template <class Task>
-    asio::awaitable<void> hourly(const char* what, Task task) {
+    asio::awaitable<void> periodically(const char* what, milliseconds interval, Task task) {
         asio::steady_timer timer(ioc);
         for (;;) {
             auto done = co_await task();
             if (!done) {
                 spdlog::warn("{} failed: {}", what, done.error().message);
             }
-            timer.expires_after(std::chrono::hours(1));
+            timer.expires_after(interval);
             co_await timer.async_wait(asio::use_awaitable);
         }
     }
 
-    store::WebhookSettings webhook_settings() const {
+    template <class Task>
+    void every(const char* what, milliseconds interval, Task task) {
+        asio::co_spawn(ioc, periodically(what, interval, std::move(task)), asio::detached);
+    }
+
+    store::WebhookSettings webhook_settings() {
         store::WebhookSettings w;
+        w.on_applied = [this] {
+            if (deliverer) {
+                deliverer->notify();
+            }
+        };
         w.lease = milliseconds(config.webhook_lease_ms);
         w.statement_timeout = milliseconds(config.statement_timeout_ms);
         for (const auto& kind : config.window_renewed_by) {
@@ -162,6 +176,21 @@ struct Gateway::Impl {
         r.retry.base = milliseconds(config.retry_base_ms);
         r.retry.max = milliseconds(config.retry_max_ms);
         return r;
+    }
+
+    delivery::DeliverySettings delivery_settings() const {
+        delivery::DeliverySettings d;
+        d.client.connect_timeout = milliseconds(config.event_connect_timeout_ms);
+        d.client.request_timeout = milliseconds(config.event_timeout_ms);
+        d.client.ca_file = config.event_ca_file;
+        d.client.allow_plain_http = config.event_allow_http;
+        d.client.max_response_bytes = 1024 * 1024;  // a backend's answer is only looked at for its status
+        d.per_url = static_cast<std::size_t>(config.event_concurrency_per_url);
+        d.claim.lease = milliseconds(config.event_lease_ms);
+        d.retry.base = milliseconds(config.event_retry_base_ms);
+        d.retry.max = milliseconds(config.event_retry_max_ms);
+        d.max_age = std::chrono::seconds(config.event_max_age_s);
+        return d;
     }
 
     /// With the pair backlog cap on, the index that counts a user's queued messages. Until it
@@ -244,6 +273,11 @@ Result<void> Gateway::start() {
                                                                         s.webhook_settings(), *s.clock);
     }
 
+    s.event_store = std::make_unique<store::EventStore>(s.ioc.get_executor(), *s.pool);
+    if (c.event_delivery) {
+        s.deliverer = std::make_unique<delivery::Deliverer>(s.ioc.get_executor(), *s.event_store,
+                                                            s.delivery_settings());
+    }
     if (c.relay) {
         s.relay_store = std::make_unique<store::RelayStore>(s.ioc.get_executor(), *s.pool, store::RelayStoreSettings{});
         s.relay = std::make_unique<wagate::relay::Relay>(s.ioc.get_executor(), *s.relay_store, s.relay_settings());
@@ -260,7 +294,7 @@ Result<void> Gateway::start() {
     api_settings.max_webhook_body_bytes = c.webhook_max_body_bytes;
     s.api = std::make_unique<api::Api>(
         api_settings, api::ApiDependencies{*s.pool, *s.tenants, *s.contacts, *s.templates, *s.messages, *s.limits,
-                                     *s.writer, *s.clock, s.webhook_inbox.get(), s.webhook_processor.get()});
+                                     *s.writer, *s.event_store, *s.clock, s.webhook_inbox.get(), s.webhook_processor.get()});
     s.api->set_schema_ready(schema_ready);
     const bool separate_admin = !c.admin_listen.empty();
     s.api->register_routes(s.public_routes, separate_admin ? s.admin_routes : s.public_routes);
@@ -278,25 +312,32 @@ Result<void> Gateway::start() {
         }
     }
     // Retention: idempotency keys; processed webhook bodies, parked statuses never attached and
-    // quarantined bodies; pair-pacing rows whose time has passed.
+    // quarantined bodies; pair-pacing rows whose time has passed; finished events. And events
+    // past the give-up age are declared dead.
+    const milliseconds hour = std::chrono::hours(1);
     const std::chrono::hours idempotency_retention(c.idempotency_retention_hours);
-    asio::co_spawn(s.ioc, s.hourly("idempotency expiry", [&s, idempotency_retention] {
-        return s.messages->expire_idempotency(idempotency_retention);
-    }), asio::detached);
+    s.every("idempotency expiry", hour,
+            [&s, idempotency_retention] { return s.messages->expire_idempotency(idempotency_retention); });
     if (s.webhook_processor) {
         asio::co_spawn(s.ioc, s.webhook_processor->run_sweeps(), asio::detached);
         const std::chrono::hours webhook_retention(c.webhook_retention_hours);
-        asio::co_spawn(s.ioc, s.hourly("webhook retention", [&s, webhook_retention] {
-            return s.webhook_processor->prune(webhook_retention);
-        }), asio::detached);
+        s.every("webhook retention", hour,
+                [&s, webhook_retention] { return s.webhook_processor->prune(webhook_retention); });
+    }
+    const std::chrono::hours event_retention(c.event_retention_hours);
+    s.every("event retention", hour, [&s, event_retention] { return s.event_store->prune(event_retention); });
+    const std::chrono::seconds event_max_age(c.event_max_age_s);
+    s.every("event give-up", std::min<milliseconds>(hour, event_max_age / 10),
+            [&s, event_max_age] { return s.event_store->expire(event_max_age); });
+    if (s.deliverer) {
+        s.deliverer->start();
     }
     if (c.pair_queue_cap > 0) {
         asio::co_spawn(s.ioc, s.ensure_pair_backlog_index(), asio::detached);
     }
     if (s.relay) {
         s.relay->start();
-        asio::co_spawn(s.ioc, s.hourly("pair pacing pruning", [&s] { return s.relay_store->prune_pair_pacing(); }),
-                       asio::detached);
+        s.every("pair pacing pruning", hour, [&s] { return s.relay_store->prune_pair_pacing(); });
     }
     if (c.maintenance_interval_ms > 0) {
         asio::co_spawn(s.ioc, s.review_tiers_periodically(), asio::detached);
@@ -321,6 +362,10 @@ Result<void> Gateway::drain_webhooks() { return impl_->drain_webhooks(true); }
 
 relay::RelayStats Gateway::relay_stats() const {
     return impl_->relay ? impl_->relay->stats() : relay::RelayStats{};
+}
+
+delivery::DeliveryStats Gateway::delivery_stats() const {
+    return impl_->deliverer ? impl_->deliverer->stats() : delivery::DeliveryStats{};
 }
 
 unsigned short Gateway::port() const noexcept { return impl_->server ? impl_->server->port() : 0; }
@@ -359,6 +404,19 @@ void Gateway::stop() {
             grace + std::chrono::seconds(2));
         if (!relay_drained) {
             spdlog::warn("relay did not stop in time: {}", relay_drained.error().message);
+        }
+    }
+    // Deliveries in flight are answered and recorded; an unrecorded one is delivered again by
+    // whoever claims it after the lease.
+    if (s.deliverer && !s.threads.empty()) {
+        auto delivery_drained = s.block_on(
+            [](delivery::Deliverer& d, milliseconds g) -> asio::awaitable<Result<bool>> {
+                co_await d.drain(g);
+                co_return true;
+            }(*s.deliverer, grace),
+            grace + std::chrono::seconds(2));
+        if (!delivery_drained) {
+            spdlog::warn("event delivery did not stop in time: {}", delivery_drained.error().message);
         }
     }
     // Webhooks acknowledged but not yet applied are safe in the database either way; applying

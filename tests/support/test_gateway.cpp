@@ -23,6 +23,8 @@ app::Config TestGateway::base_config() {
     c.meta_verify_token = kVerifyToken;
     // Most tests look at what was accepted; the relay tests turn it on against a local upstream.
     c.relay = false;
+    // Likewise event delivery: the event tests turn it on against a local receiver.
+    c.event_delivery = false;
     return c;
 }
 

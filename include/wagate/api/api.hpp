@@ -24,6 +24,7 @@ class LimitStore;
 class AcceptWriter;
 class WebhookInbox;
 class WebhookProcessor;
+class EventStore;
 }  // namespace wagate::store
 
 namespace wagate::api {
@@ -51,6 +52,7 @@ struct ApiDependencies {
     store::MessageStore& messages;
     store::LimitStore& limits;
     store::AcceptWriter& writer;
+    store::EventStore& events;
     const Clock& clock;
     /// Null: no /webhooks/meta routes. A null processor: this instance stores webhooks and
     /// leaves applying them to others (WAGATE_WEBHOOK_WORKERS=0).

@@ -77,6 +77,19 @@ struct Config {
     int ttl_utility_s = 30 * 86'400;
     int ttl_marketing_s = 30 * 86'400;
 
+    // Event delivery to business backends (docs/events.md).
+    bool event_delivery = true;             // false: this instance writes events but never delivers them
+    bool event_allow_http = false;          // http:// callback URLs (tests, a backend on the same host)
+    std::string event_ca_file;              // PEM bundle to trust for callbacks; empty: the system's store
+    int event_connect_timeout_ms = 5'000;
+    int event_timeout_ms = 10'000;          // one delivery: writing it and reading the backend's answer
+    int event_concurrency_per_url = 16;     // deliveries in flight to one callback URL, per instance
+    int event_lease_ms = 60'000;            // a claimed event is another instance's to deliver after this
+    int event_retry_base_ms = 1'000;        // first retry of an unacknowledged event (then doubled, jittered)
+    int event_retry_max_ms = 900'000;       // longest wait between attempts (15 minutes)
+    int event_max_age_s = 7 * 86'400;       // give-up age: older undelivered events are dead
+    int event_retention_hours = 168;        // delivered and dead events are kept this long after
+
     // `wagate sandbox` (docs/sandbox.md).
     std::string sandbox_listen = "127.0.0.1:8090";
     std::string sandbox_webhook_url = "http://127.0.0.1:8080/webhooks/meta";

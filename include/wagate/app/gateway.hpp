@@ -5,6 +5,7 @@
 #include <wagate/app/config.hpp>
 #include <wagate/core/clock.hpp>
 #include <wagate/core/error.hpp>
+#include <wagate/delivery/deliverer.hpp>
 #include <wagate/relay/relay.hpp>
 
 namespace wagate::app {
@@ -34,6 +35,8 @@ public:
 
     /// The relay's counters (all zero when relaying is off here).
     relay::RelayStats relay_stats() const;
+    /// The event deliverer's counters (all zero when delivery is off here).
+    delivery::DeliveryStats delivery_stats() const;
 
     unsigned short port() const noexcept;
     /// The admin listener's port, or port() when the admin API shares the main listener.
