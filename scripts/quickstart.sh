@@ -116,7 +116,17 @@ echo "$closed"
 echo
 admin GET /admin/v1/businesses/demo-business/limits; echo
 
+echo
+echo "== 6. the events a business backend receives: the user's message and the reply's statuses, each a"
+echo "      Cloud API webhook body (no callback URL is set here, so they wait; the catch-up cursor reads them)"
+events=$(admin GET "/admin/v1/events?phone_number_id=$phone")
+echo "$events" | grep -o '"kind":"[a-z_]*"\|"state":"[a-z]*"\|"status":"[a-z]*"' | tr -d '"' | paste -sd' ' -
+
 if [[ "$mode" == "--check" ]]; then
+    echo "$events" | grep -q '"kind":"message"' || { echo "quickstart check: no event for the user's message"; exit 1; }
+    for s in sent delivered read; do
+        echo "$events" | grep -q "\"status\":\"$s\"" || { echo "quickstart check: no $s event"; exit 1; }
+    done
     [[ "$id" == wagate.* ]] || { echo "quickstart check: no message id"; exit 1; }
     [[ "$last" == "read" ]] || { echo "quickstart check: the message did not reach read"; cat "$state/wagate.log" "$state/sandbox.log"; exit 1; }
     for s in accepted sending sent delivered read; do
