@@ -72,18 +72,12 @@ struct Deliverer::Impl : std::enable_shared_from_this<Deliverer::Impl> {
         ++per_url[url];
     }
 
-    /// Returns whether the URL was full: then the claim loop, which passed it over, may take more.
-    bool let_go(const std::string& url) {
+    void let_go(const std::string& url) {
         std::lock_guard lock(mutex);
         auto it = per_url.find(url);
-        if (it == per_url.end()) {
-            return false;
-        }
-        const bool was_full = it->second >= settings.per_url;
-        if (--it->second == 0) {
+        if (it != per_url.end() && --it->second == 0) {
             per_url.erase(it);
         }
-        return was_full;
     }
 
     double jitter() {
@@ -140,11 +134,12 @@ struct Deliverer::Impl : std::enable_shared_from_this<Deliverer::Impl> {
             result = co_await attempt(e);
         }
         co_await record(std::move(result));
-        const bool url_was_full = let_go(e.url);
-        const bool was_full = held.fetch_sub(1) >= settings.max_held;
-        if (was_full || url_was_full) {
-            notify();
-        }
+        let_go(e.url);
+        held.fetch_sub(1);
+        // Every finished delivery frees room (its URL's, and maybe its message's next event):
+        // the claim loop looks again at once. Notifications coalesce, so under load claims run
+        // back to back, each taking whatever room has freed meanwhile.
+        notify();
     }
 
     /// One POST of `e`, and what it came to.
