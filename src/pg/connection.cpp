@@ -243,23 +243,30 @@ asio::awaitable<Result<Rows>> Connection::execute(const Statement& statement, co
     const auto deadline = std::chrono::steady_clock::now() +
                           std::max(statement.timeout, s.server_statement_timeout) +
                           std::chrono::milliseconds(1000);
-    if (!s.prepared.contains(statement.name)) {
-        if (PQsendPrepare(s.conn, statement.name, statement.sql, 0, nullptr) != 1) {
-            co_return s.fail(Errc::kDbUnavailable, "PQsendPrepare");
+    if (statement.planning == Planning::kEachTime) {
+        if (PQsendQueryParams(s.conn, statement.sql, params.size(), nullptr, params.values(), params.lengths(),
+                              nullptr, 0) != 1) {
+            co_return s.fail(Errc::kDbUnavailable, "PQsendQueryParams");
         }
-        auto flushed = co_await s.flush(deadline);
-        if (!flushed) {
-            co_return flushed.error();
+    } else {
+        if (!s.prepared.contains(statement.name)) {
+            if (PQsendPrepare(s.conn, statement.name, statement.sql, 0, nullptr) != 1) {
+                co_return s.fail(Errc::kDbUnavailable, "PQsendPrepare");
+            }
+            auto flushed = co_await s.flush(deadline);
+            if (!flushed) {
+                co_return flushed.error();
+            }
+            auto prepared = co_await s.collect(deadline);
+            if (!prepared) {
+                co_return prepared.error();
+            }
+            s.prepared.insert(statement.name);
         }
-        auto prepared = co_await s.collect(deadline);
-        if (!prepared) {
-            co_return prepared.error();
+        if (PQsendQueryPrepared(s.conn, statement.name, params.size(), params.values(), params.lengths(), nullptr,
+                                0) != 1) {
+            co_return s.fail(Errc::kDbUnavailable, "PQsendQueryPrepared");
         }
-        s.prepared.insert(statement.name);
-    }
-    if (PQsendQueryPrepared(s.conn, statement.name, params.size(), params.values(),
-                            params.lengths(), nullptr, 0) != 1) {
-        co_return s.fail(Errc::kDbUnavailable, "PQsendQueryPrepared");
     }
     auto flushed = co_await s.flush(deadline);
     if (!flushed) {

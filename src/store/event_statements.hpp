@@ -10,6 +10,12 @@
 // them (store/event_sql.hpp); these claim, record, list and replay them. Like the relay, a
 // claim raises `attempts` and every later write names the attempt, so an instance whose lease
 // lapsed cannot overwrite the claim of the instance that took over.
+//
+// The delivery statements are planned at every execution (pg::Planning::kEachTime): the outbox
+// grows from empty to a backlog in seconds, and generic plans made while it was small (a hash
+// join over the whole table to record a few results) stayed in use until the next ANALYZE
+// (bench/events.md: live delivery at 617-855 events/s with cached plans, 2,118 with per-execution
+// plans everywhere).
 namespace wagate::store::event_sql {
 
 // Claims due events on the database's clock: per number, its oldest due events that no earlier
@@ -45,7 +51,7 @@ constexpr pg::Statement kClaim{
     "FROM picked p, clock, phone_numbers n WHERE e.id = p.id AND n.id = e.phone_number_id "
     "RETURNING e.id, e.phone_number_id, e.attempts, e.payload::text, n.callback_url, n.callback_secret,"
     "  p.failures, " WAGATE_SQL_TO_MICROS("COALESCE(e.replayed_at, e.created_at)"),
-    std::chrono::milliseconds(10'000)};
+    std::chrono::milliseconds(10'000), pg::Planning::kEachTime};
 
 enum ClaimColumn : int { kId, kPhoneNumberId, kAttempts, kPayload, kUrl, kSecret, kEndpointFailures, kAgeFromMicros };
 
@@ -59,7 +65,7 @@ constexpr pg::Statement kRecordDelivered{
     "  WHERE e.id = r.id AND e.attempts = r.attempt AND e.state = 'pending' RETURNING 1), "
     "healed AS (DELETE FROM event_endpoints WHERE url = ANY($3::text[]) RETURNING 1) "
     "SELECT (SELECT count(*) FROM done)",
-    std::chrono::milliseconds(10'000)};
+    std::chrono::milliseconds(10'000), pg::Planning::kEachTime};
 
 // Not acknowledged ($1 ids, $2 claimed attempt, $3 next attempt µs, $4 what happened): due
 // again later, or dead ($5) when past the give-up age. The URLs ($6, distinct) wait until $7 µs,
@@ -80,7 +86,7 @@ constexpr pg::Statement kRecordFailed{
     "    retry_at = GREATEST(h.retry_at, excluded.retry_at), last_error = excluded.last_error, updated_at = now()"
     "  RETURNING 1) "
     "SELECT (SELECT count(*) FROM retried)",
-    std::chrono::milliseconds(10'000)};
+    std::chrono::milliseconds(10'000), pg::Planning::kEachTime};
 
 // Gives claimed events back without counting the attempt (shutdown, or the lease ran short).
 constexpr pg::Statement kRelease{
@@ -88,7 +94,7 @@ constexpr pg::Statement kRelease{
     "UPDATE events e SET locked_until = NULL, attempts = e.attempts - 1 "
     "FROM unnest($1::bigint[], $2::int[]) AS r(id, attempt) "
     "WHERE e.id = r.id AND e.attempts = r.attempt AND e.state = 'pending'",
-    std::chrono::milliseconds(10'000)};
+    std::chrono::milliseconds(10'000), pg::Planning::kEachTime};
 
 // Pending events older than the give-up age ($1 s), counted from their creation or replay,
 // that nobody holds: dead. (Events that are tried die in kRecordFailed; this takes those that

@@ -12,12 +12,23 @@ struct pg_result;  // libpq's PGresult, kept out of this header
 
 namespace wagate::pg {
 
-/// A named SQL statement, prepared once per connection on first use. Parameters only: nothing is
-/// ever spliced into `sql`. `timeout` bounds one execution (server-side statement_timeout applies too).
+/// How a statement is planned.
+enum class Planning {
+    /// Prepared once per connection on first use; PostgreSQL may settle on a generic plan.
+    kPrepared,
+    /// Planned at every execution with its parameter values (an unnamed statement). For a
+    /// statement over a table whose size swings (a queue that is empty, then holds a backlog): a
+    /// generic plan chosen while it was small can scan all of it once it has grown.
+    kEachTime,
+};
+
+/// A named SQL statement. Parameters only: nothing is ever spliced into `sql`. `timeout` bounds
+/// one execution (server-side statement_timeout applies too).
 struct Statement {
     const char* name;
     const char* sql;
     std::chrono::milliseconds timeout{5000};
+    Planning planning = Planning::kPrepared;
 };
 
 /// Text-format parameters for one execution.

@@ -53,6 +53,31 @@ TEST_F(ConnectionTest, RoundTripsParametersAndNulls) {
     EXPECT_TRUE(rows->get_bool(0, 2));
 }
 
+constexpr pg::Statement kEchoPlannedEachTime{"test_echo_each_time", "SELECT $1::text, $2::bigint, $3::text IS NULL",
+                                             milliseconds(5000), pg::Planning::kEachTime};
+constexpr pg::Statement kPreparedNames{"test_prepared_names",
+                                       "SELECT string_agg(name, ',' ORDER BY name) FROM pg_prepared_statements"};
+
+TEST_F(ConnectionTest, AStatementPlannedEachTimeIsNeverPrepared) {
+    auto rows = run_blocking([]() -> asio::awaitable<Result<pg::Rows>> {
+        auto c = co_await pg::Connection::connect(settings());
+        if (!c) {
+            co_return c.error();
+        }
+        for (int i = 0; i < 7; ++i) {  // past the five executions after which a generic plan may stick
+            pg::Params p;
+            p.add(std::string_view("it's")).add(std::int64_t{i}).add_null();
+            auto echoed = co_await (*c)->execute(kEchoPlannedEachTime, p);
+            if (!echoed || echoed->get_int64(0, 1) != i || echoed->get(0, 0) != "it's" || !echoed->get_bool(0, 2)) {
+                co_return Error{Errc::kInternal, "wrong echo"};
+            }
+        }
+        co_return co_await (*c)->execute(kPreparedNames, pg::Params{});
+    }());
+    ASSERT_TRUE(rows) << rows.error().message;
+    EXPECT_EQ(rows->get(0, 0), "test_prepared_names") << "only the prepared statement is prepared";
+}
+
 TEST_F(ConnectionTest, ClassifiesServerErrorsAndStaysUsable) {
     reset_database();
     auto outcome = run_blocking([]() -> asio::awaitable<std::vector<Errc>> {
