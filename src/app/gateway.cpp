@@ -14,8 +14,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 #include <wagate/api/api.hpp>
-#include <wagate/delivery/deliverer.hpp>
 #include <wagate/app/logging.hpp>
+#include <wagate/delivery/deliverer.hpp>
 #include <wagate/http/server.hpp>
 #include <wagate/pg/migrator.hpp>
 #include <wagate/pg/pool.hpp>
