@@ -127,4 +127,23 @@ private:
     std::size_t flushers_ = 0;
 };
 
+/// The flush of a group commit owned by `owner` (anything with `awaitable<void> flush(Batch&)`):
+/// it holds the owner only while a batch runs, so a batch in flight at shutdown cannot outlive it
+/// unnoticed, and once the owner is gone every entry completes with `gone`.
+template <class Item, class Out, class Owner>
+typename GroupCommit<Item, Out>::Flush flush_while_alive(std::weak_ptr<Owner> owner, Error gone) {
+    using Commit = GroupCommit<Item, Out>;
+    return [owner = std::move(owner), gone = std::move(gone)](typename Commit::Batch& batch)
+               -> boost::asio::awaitable<void> {
+        auto self = owner.lock();
+        if (!self) {
+            for (auto& entry : batch) {
+                Commit::complete(entry, gone);
+            }
+            co_return;
+        }
+        co_await self->flush(batch);
+    };
+}
+
 }  // namespace wagate::store

@@ -49,16 +49,7 @@ struct RelayStore::Impl : std::enable_shared_from_this<RelayStore::Impl> {
     void start(asio::any_io_executor executor) {
         commit = std::make_shared<Commit>(
             std::move(executor), settings.max_batch, settings.max_writers,
-            [weak = weak_from_this()](Commit::Batch& batch) -> asio::awaitable<void> {
-                auto self = weak.lock();
-                if (!self) {
-                    for (auto& entry : batch) {
-                        Commit::complete(entry, Error{Errc::kInternal, "relay store destroyed"});
-                    }
-                    co_return;
-                }
-                co_await self->flush(batch);
-            });
+            flush_while_alive<RelayResult, bool>(weak_from_this(), Error{Errc::kInternal, "relay store destroyed"}));
     }
 
     // --- claim -----------------------------------------------------------------------------

@@ -116,18 +116,10 @@ WebhookInbox::WebhookInbox(asio::any_io_executor executor, pg::Pool& pool, Webho
     : impl_(std::make_shared<Impl>(pool, settings)) {
     // Two flushers: one batch commits while the next one fills. The flush holds the inbox only
     // while it runs, so a batch in flight at shutdown cannot outlive it unnoticed.
-    std::weak_ptr<Impl> weak = impl_;
     impl_->commit = std::make_shared<Commit>(
-        std::move(executor), settings.max_batch, 2, [weak](Commit::Batch& batch) -> asio::awaitable<void> {
-            auto self = weak.lock();
-            if (!self) {
-                for (auto& entry : batch) {
-                    Commit::complete(entry, Error{Errc::kDbUnavailable, "the gateway is stopping"});
-                }
-                co_return;
-            }
-            co_await self->flush(batch);
-        },
+        std::move(executor), settings.max_batch, 2,
+        flush_while_alive<Incoming, Stored>(std::weak_ptr<Impl>(impl_),
+                                            Error{Errc::kDbUnavailable, "the gateway is stopping"}),
         // Bodies travel hex-encoded in one array parameter: keep a batch far below PostgreSQL's
         // 1 GB limit on a value.
         [](const Incoming& incoming) { return incoming.body.size(); }, std::size_t{64} << 20);
