@@ -81,6 +81,19 @@ void TestGateway::open_window(const std::string& phone_number_id, const std::str
     expect_2xx(admin("PUT", "/admin/v1/contacts/" + phone_number_id + "/" + wa_id, body), "PUT contact");
 }
 
+std::string GatewayTest::sent_message(const std::string& wamid) {
+    const std::string body = nlohmann::json{{"messaging_product", "whatsapp"},
+                                            {"to", kWindowUser},
+                                            {"type", "text"},
+                                            {"text", {{"body", "hi"}}}}
+                                 .dump();
+    auto r = gateway_->client().post_json("/v23.0/1001/messages", body, key_);
+    EXPECT_EQ(r.status, 200) << r.body;
+    const std::string id = nlohmann::json::parse(r.body)["messages"][0]["id"];
+    sql("UPDATE wagate.messages SET wamid = '" + wamid + "' WHERE id = '" + id.substr(7) + "'::uuid");
+    return id;
+}
+
 void GatewayTest::start(app::Config config) {
     WAGATE_REQUIRE_DATABASE();
     reset_database();

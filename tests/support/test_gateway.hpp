@@ -58,6 +58,10 @@ protected:
     void SetUp() override { start(TestGateway::base_config()); }
     void start(app::Config config);
 
+    /// Sends a text from 1001 to kWindowUser and gives it Meta's `wamid`, as the relay would;
+    /// returns the gateway's id ("wagate." + hex).
+    std::string sent_message(const std::string& wamid);
+
     static constexpr const char* kWindowUser = "15551234567";
 
     std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>();

@@ -27,18 +27,6 @@ constexpr std::int64_t kT0 = 1'750'030'000;
 
 class WebhookIngestTest : public GatewayTest {
 protected:
-    /// Sends a text to the window user and gives it Meta's `wamid`, as the relay would.
-    std::string sent_message(const std::string& wamid) {
-        const std::string body =
-            json{{"messaging_product", "whatsapp"}, {"to", kWindowUser}, {"type", "text"}, {"text", {{"body", "hi"}}}}
-                .dump();
-        auto r = gateway_->client().post_json("/v23.0/1001/messages", body, key_);
-        EXPECT_EQ(r.status, 200) << r.body;
-        const std::string id = json::parse(r.body)["messages"][0]["id"];
-        sql("UPDATE wagate.messages SET wamid = '" + wamid + "' WHERE id = '" + id.substr(7) + "'::uuid");
-        return id;
-    }
-
     json read(const std::string& id) {
         auto r = gateway_->client().get("/v1/messages/" + id, key_);
         EXPECT_EQ(r.status, 200) << r.body;

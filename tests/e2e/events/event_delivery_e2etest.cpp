@@ -87,18 +87,6 @@ protected:
         ASSERT_EQ(r.status, 200) << r.body;
     }
 
-    /// Sends a text to the window user and gives it Meta's `wamid`, as the relay would.
-    std::string sent_message(const std::string& wamid) {
-        const std::string body =
-            json{{"messaging_product", "whatsapp"}, {"to", kWindowUser}, {"type", "text"}, {"text", {{"body", "hi"}}}}
-                .dump();
-        auto r = gateway_->client().post_json("/v23.0/1001/messages", body, key_);
-        EXPECT_EQ(r.status, 200) << r.body;
-        const std::string id = json::parse(r.body)["messages"][0]["id"];
-        sql("UPDATE wagate.messages SET wamid = '" + wamid + "' WHERE id = '" + id.substr(7) + "'::uuid");
-        return id;
-    }
-
     void apply(const std::string& body) {
         auto client = gateway_->client();
         auto r = post_webhook(client, body);
