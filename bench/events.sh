@@ -87,9 +87,6 @@ while [[ $# -gt 0 ]]; do
     esac
     shift
 done
-int_in() {  # int_in NAME VALUE MIN MAX
-    [[ $2 =~ ^[0-9]+$ ]] && (( $2 >= $3 && $2 <= $4 )) || { echo "events.sh: --$1 $3..$4" >&2; exit 2; }
-}
 int_in events "$events" 100 2000000
 int_in backlog "$backlog" 100 2000000
 int_in per-body "$per_body" 1 1000
@@ -106,12 +103,7 @@ wagate_bin=${wagate_bin:-$build_dir/wagate}
 
 find_bench_tools
 command -v openssl >/dev/null || { echo "events.sh: the openssl command is needed (signature cross-check)" >&2; exit 1; }
-if [[ ! -x $wagate_bin ]]; then
-    echo "events.sh: $wagate_bin missing, building it in $build_dir" >&2
-    timeout 3600 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-Release}" -DWAGATE_BUILD_TESTS=OFF
-    timeout 3600 cmake --build "$build_dir" -j2 --target wagate
-    wagate_bin=$build_dir/wagate
-fi
+build_wagate_if_missing Release -DWAGATE_BUILD_TESTS=OFF
 BENCH_BUILD_DIR=$build_dir bash bench/build.sh >&2
 sink_bin=$build_dir/bench/event_sink
 
@@ -216,10 +208,7 @@ stat_of() { json_num "$1" "$2"; }  # stat_of JSON KEY
 
 # --- start ---------------------------------------------------------------------------------------
 log_run_header "wagate event delivery benchmark"
-newer_sources=$(find src include migrations -type f -newer "$wagate_bin" 2>/dev/null | wc -l)
-if [[ $newer_sources -gt 0 ]]; then
-    log "WARNING: $newer_sources files under src/, include/ or migrations/ are newer than $wagate_bin: it may not be the code checked out"
-fi
+warn_if_binary_is_stale
 users_a=$(( events / per_user > 0 ? events / per_user : 1 ))
 users_b=$(( backlog / per_user > 0 ? backlog / per_user : 1 ))
 log "settings: A $events events (live), B $backlog events (backlog after an outage); $per_body inbound messages per webhook POST, $per_user per user ($users_a and $users_b users), $post_connections posting connections; direct baseline $direct_requests requests over $concurrency connections; a scenario fails after ${stall_timeout}s without a new arrival or ${drain_timeout}s in all"

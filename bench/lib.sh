@@ -1,11 +1,11 @@
 # shellcheck shell=bash disable=SC2034,SC2154
-# Shared shell code of the benchmarks bench/send_api.sh, bench/webhook_ingest.sh and
-# bench/relay.sh: sourced by them (from the repository root, after `set -euo pipefail`), never run
-# on its own.
+# Shared shell code of the benchmarks bench/send_api.sh, bench/webhook_ingest.sh, bench/relay.sh
+# and bench/events.sh: sourced by them (from the repository root, after `set -euo pipefail`), never
+# run on its own.
 #
 # The sourcing script sets bench_name (its name, the prefix of its messages) and pg_sets (the
 # --pg-set NAME=VALUE settings), and, before the functions that use them: root, state (its
-# temporary directory), out (open_results), wagate_bin, port and admin_token (so the directive
+# temporary directory), out (open_results), wagate_bin, build_dir, port and admin_token (so the directive
 # above tells shellcheck that those variables are the caller's).
 
 clk_tck=$(getconf CLK_TCK)
@@ -34,6 +34,23 @@ find_bench_tools() {
     fi
 }
 
+int_in() {  # int_in NAME VALUE MIN MAX: exits 2 unless VALUE is a whole number in MIN..MAX
+    [[ $2 =~ ^[0-9]+$ ]] && (( $2 >= $3 && $2 <= $4 )) || { echo "$bench_name: --$1 $3..$4" >&2; exit 2; }
+}
+
+# build_wagate_if_missing DEFAULT_TYPE [CMAKE_ARG...]: when $wagate_bin is not executable,
+# configures $build_dir (CMAKE_BUILD_TYPE from the environment, else DEFAULT_TYPE) and builds
+# wagate there, and points wagate_bin at it.
+build_wagate_if_missing() {
+    local default_type=$1
+    shift
+    [[ -x $wagate_bin ]] && return 0
+    echo "$bench_name: $wagate_bin missing, building it in $build_dir" >&2
+    timeout 3600 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-$default_type}" "$@"
+    timeout 3600 cmake --build "$build_dir" -j2 --target wagate
+    wagate_bin=$build_dir/wagate
+}
+
 open_results() {  # open_results NAME: sets stamp and out (bench/results/NAME-STAMP.txt, emptied)
     mkdir -p bench/results
     stamp=$(date -u +%Y%m%dT%H%M%SZ)
@@ -42,6 +59,14 @@ open_results() {  # open_results NAME: sets stamp and out (bench/results/NAME-ST
 }
 
 log() { printf '%s\n' "$*" | tee -a "$out"; }  # log TEXT: to stdout and the results file
+
+warn_if_binary_is_stale() {  # logs a warning when sources are newer than $wagate_bin
+    local newer
+    newer=$(find src include migrations -type f -newer "$wagate_bin" 2>/dev/null | wc -l)
+    if [[ $newer -gt 0 ]]; then
+        log "WARNING: $newer files under src/, include/ or migrations/ are newer than $wagate_bin: it may not be the code checked out"
+    fi
+}
 
 # --- processes, cleanup --------------------------------------------------------------------------
 

@@ -73,9 +73,6 @@ while [[ $# -gt 0 ]]; do
     esac
     shift
 done
-int_in() {  # int_in NAME VALUE MIN MAX
-    [[ $2 =~ ^[0-9]+$ ]] && (( $2 >= $3 && $2 <= $4 )) || { echo "relay.sh: --$1 $3..$4" >&2; exit 2; }
-}
 int_in messages "$messages" 100 1000000
 int_in rounds "$rounds" 1 10
 int_in concurrency "$concurrency" 1 4096
@@ -98,12 +95,7 @@ done
 wagate_bin=${wagate_bin:-$build_dir/wagate}
 
 find_bench_tools
-if [[ ! -x $wagate_bin ]]; then
-    echo "relay.sh: $wagate_bin missing, building it in $build_dir" >&2
-    timeout 3600 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-Release}"
-    timeout 3600 cmake --build "$build_dir" -j2 --target wagate
-    wagate_bin=$build_dir/wagate
-fi
+build_wagate_if_missing Release
 "$wagate_bin" help 2>&1 | grep -q '^ *sandbox' \
     || { echo "relay.sh: $wagate_bin has no sandbox command (an older build?)" >&2; exit 1; }
 BENCH_BUILD_DIR=$build_dir bash bench/build.sh >&2
@@ -162,10 +154,7 @@ mean_of() { printf '%s\n' "$@" | awk '{ s += $1; n++ } END { if (n) printf "%.1f
 
 # --- start ---------------------------------------------------------------------------------
 log_run_header "wagate relay benchmark"
-newer_sources=$(find src include migrations -type f -newer "$wagate_bin" 2>/dev/null | wc -l)
-if [[ $newer_sources -gt 0 ]]; then
-    log "WARNING: $newer_sources files under src/, include/ or migrations/ are newer than $wagate_bin: it may not be the code checked out"
-fi
+warn_if_binary_is_stale
 pacing_total() { local s m=0; for s in "${pacing_specs[@]}"; do m=$(( m > ${s%%:*} * ${s##*:} ? m : ${s%%:*} * ${s##*:} )); done; echo "$m"; }
 max_per_number=$(pacing_total)
 log "settings: $messages messages per drain, $rounds round(s); relay concurrency $concurrency (WAGATE_RELAY_CONCURRENCY, also the direct loadgen's connections); direct baseline ${duration}s after ${warmup}s warmup; pacing: $numbers numbers at once, rate:seconds ${pacing_specs[*]}; pgbench: $([[ $use_pgbench -eq 1 ]] && echo on || echo off); threads ${WAGATE_THREADS:-2} (gateway and sandbox), db pool ${WAGATE_DB_POOL:-8}"

@@ -60,9 +60,6 @@ while [[ $# -gt 0 ]]; do
     esac
     shift
 done
-int_in() {  # int_in NAME VALUE MIN MAX
-    [[ $2 =~ ^[0-9]+$ ]] && (( $2 >= $3 && $2 <= $4 )) || { echo "webhook_ingest.sh: --$1 $3..$4" >&2; exit 2; }
-}
 int_in duration "$duration" 1 600
 int_in warmup "$warmup" 0 60
 int_in messages "$messages" 1000 10000000
@@ -80,12 +77,7 @@ wagate_bin=${wagate_bin:-$build_dir/wagate}
 find_bench_tools
 command -v openssl >/dev/null || { echo "webhook_ingest.sh: the openssl command is needed (signature cross-check)" >&2; exit 1; }
 
-if [[ ! -x $wagate_bin ]]; then
-    echo "webhook_ingest.sh: $wagate_bin missing, building it in $build_dir" >&2
-    timeout 3600 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=${CMAKE_BUILD_TYPE:-RelWithDebInfo}
-    timeout 3600 cmake --build "$build_dir" -j2 --target wagate
-    wagate_bin=$build_dir/wagate
-fi
+build_wagate_if_missing RelWithDebInfo
 BENCH_BUILD_DIR=$build_dir bash bench/build.sh >&2
 loadgen=$build_dir/bench/loadgen
 
@@ -118,10 +110,7 @@ cpu_report() {  # cpu_report BEFORE AFTER STATUSES
 
 # --- start ---------------------------------------------------------------------------------
 log_run_header "wagate webhook ingest benchmark"
-newer_sources=$(find src include migrations -type f -newer "$wagate_bin" 2>/dev/null | wc -l)
-if [[ $newer_sources -gt 0 ]]; then
-    log "WARNING: $newer_sources files under src/, include/ or migrations/ are newer than $wagate_bin: it may not be the code checked out"
-fi
+warn_if_binary_is_stale
 log "settings: duration ${duration}s after ${warmup}s warmup per step; $messages seeded messages per side; (a) 1 status/POST closed c$single_connections, (b) $batch statuses/POST closed c$batch_connections; open loop $rate statuses/s; pgbench clients: $pgbench_clients; status lag $status_lag"
 
 probe_disk_sync
