@@ -6,6 +6,7 @@
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <wagate/core/masking.hpp>
 #include <wagate/http/server.hpp>
 
 namespace wagate::app {
@@ -16,10 +17,24 @@ namespace {
 constexpr char kStructured = '\x1e';
 bool g_json = true;
 
+/// The message as text, phone numbers masked to their last four digits.
+class MaskedMessageFlag final : public spdlog::custom_flag_formatter {
+public:
+    void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+        const std::string out = mask_phone_numbers(std::string_view(msg.payload.data(), msg.payload.size()));
+        dest.append(out.data(), out.data() + out.size());
+    }
+    std::unique_ptr<custom_flag_formatter> clone() const override {
+        return std::make_unique<MaskedMessageFlag>();
+    }
+};
+
+/// The message as JSON members, phone numbers masked to their last four digits.
 class JsonMessageFlag final : public spdlog::custom_flag_formatter {
 public:
     void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
-        const std::string_view text(msg.payload.data(), msg.payload.size());
+        const std::string masked = mask_phone_numbers(std::string_view(msg.payload.data(), msg.payload.size()));
+        const std::string_view text(masked);
         std::string out;
         if (!text.empty() && text.front() == kStructured) {
             out = std::string(text.substr(1));
@@ -36,8 +51,14 @@ public:
 
 }  // namespace
 
-void configure_logging(const std::string& level, const std::string& format) {
-    auto logger = std::make_shared<spdlog::logger>("wagate", std::make_shared<spdlog::sinks::stdout_sink_mt>());
+void configure_logging(const std::string& level, const std::string& format, LogStream stream) {
+    spdlog::sink_ptr sink;
+    if (stream == LogStream::kStderr) {
+        sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    } else {
+        sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
+    }
+    auto logger = std::make_shared<spdlog::logger>("wagate", std::move(sink));
     g_json = format == "json";
     if (g_json) {
         auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
@@ -45,7 +66,9 @@ void configure_logging(const std::string& level, const std::string& format) {
             R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%*})");
         logger->set_formatter(std::move(formatter));
     } else {
-        logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %-5l %v", spdlog::pattern_time_type::utc);
+        auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+        formatter->add_flag<MaskedMessageFlag>('*').set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %-5l %*");
+        logger->set_formatter(std::move(formatter));
     }
     logger->set_level(spdlog::level::from_str(level));
     logger->flush_on(spdlog::level::warn);
