@@ -113,6 +113,7 @@ struct SessionState {
     beast::tcp_stream stream;
     std::unique_ptr<TlsStream> tls;
     std::atomic<bool> idle{true};
+    const std::chrono::steady_clock::time_point opened = std::chrono::steady_clock::now();
 };
 
 }  // namespace
@@ -171,6 +172,12 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
                 continue;
             }
             ++accepted;
+            {
+                // Small writes go out at once: without this, Nagle holds a response behind the
+                // unacknowledged TLS session tickets until the client's delayed ACK (~40 ms).
+                beast::error_code ignored;
+                socket.set_option(tcp::no_delay(true), ignored);
+            }
             auto state = std::make_shared<SessionState>(std::move(socket));
             std::uint64_t id = 0;
             {
@@ -258,12 +265,14 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
                                  bool keep_alive = false) {
         Response response = render_error(status, details, request_id);
         const std::size_t bytes = response.body.size();
+        const int error_code = response.error_code;
         const bool kept = co_await write(s, stream, std::move(response), request_id, keep_alive, 11);
         Request placeholder;
         placeholder.request_id = request_id;
         on_request(RequestRecord{request ? request : &placeholder, route, status, bytes,
                                  std::chrono::duration_cast<std::chrono::microseconds>(
-                                     std::chrono::steady_clock::now() - started)});
+                                     std::chrono::steady_clock::now() - started),
+                                 error_code});
         co_return kept;
     }
 
@@ -307,6 +316,10 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
                 remote = ep.address().to_string();
             }
         }
+        // The first request head must be complete within header_timeout of the accept (a TLS
+        // handshake included): a silent new connection is not an idle keep-alive one.
+        const auto first_head_by = s.opened + settings.header_timeout;
+        bool first = true;
         for (;;) {
             if (stopping) {
                 break;
@@ -314,7 +327,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
             // Idle keep-alive: the first byte of the next request must come within idle_timeout.
             if (buffer.size() == 0) {
                 s.idle = true;
-                s.stream.expires_after(settings.idle_timeout);
+                s.stream.expires_at(first ? first_head_by : std::chrono::steady_clock::now() + settings.idle_timeout);
                 auto [ec, n] = co_await stream.async_read_some(buffer.prepare(8192), kUseTuple);
                 if (ec) {
                     break;
@@ -330,8 +343,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
             // No body limit until the route is known: Beast's default (1 MiB) would otherwise
             // fail the header read itself on a large Content-Length, before we can answer 413.
             parser.body_limit(boost::none);
-            s.stream.expires_after(settings.header_timeout);
+            s.stream.expires_at(first ? first_head_by : std::chrono::steady_clock::now() + settings.header_timeout);
             auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
+            first = false;
             if (hec) {
                 if (hec == bhttp::error::body_limit) {
                     co_await reject(s, stream, 413, "body larger than the limit", request_id, "unmatched",
@@ -420,12 +434,14 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
                 response = render_error(500, "internal error", request_id);
             }
             const int status = response.status;
+            const int error_code = response.error_code;
             const std::size_t bytes = response.body.size();
             const bool again = co_await write(s, stream, std::move(response), request_id,
                                               keep_alive && !stopping, version);
             on_request(RequestRecord{&request, route.pattern, status, bytes,
                                      std::chrono::duration_cast<std::chrono::microseconds>(
-                                         std::chrono::steady_clock::now() - started)});
+                                         std::chrono::steady_clock::now() - started),
+                                     error_code});
             if (!again) {
                 break;
             }

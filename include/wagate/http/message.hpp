@@ -33,6 +33,8 @@ struct Response {
     std::string content_type = "application/json";
     std::vector<Header> headers;
     std::string body;
+    /// The error envelope's code when the body is one (for metrics; never sent as such).
+    int error_code = 0;
 };
 
 /// Percent-decodes `text`; '+' is a space in query strings (the default) and itself in paths.

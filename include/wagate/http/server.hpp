@@ -36,6 +36,7 @@ struct RequestRecord {
     int status = 0;
     std::size_t response_bytes = 0;
     std::chrono::microseconds latency{0};
+    int error_code = 0;  // Response::error_code
 };
 
 /// Builds the body of an error response for conditions the server detects itself (404, 405,
