@@ -23,7 +23,7 @@ struct Api::Impl {
     std::atomic<bool> schema_ready{false};
 
     Impl(ApiSettings settings, ApiDependencies deps)
-        : ctx{settings, deps, Authenticator(deps.tenants, settings.auth_cache_ttl)} {}
+        : ctx{settings, deps, Authenticator(deps.tenants, settings.auth_cache_ttl, settings.key_rate_limit, deps.clock)} {}
 
     http::Handler bind(asio::awaitable<Response> (*handler)(HandlerContext&, Request&, const PathParams&)) {
         return [this, handler](Request& r, const PathParams& p) { return handler(ctx, r, p); };
@@ -76,6 +76,7 @@ void Api::register_routes(http::Router& public_routes, http::Router& admin_route
     register_admin_template_routes(impl.ctx, admin_routes);
     register_admin_limit_routes(impl.ctx, admin_routes);
     register_admin_event_routes(impl.ctx, admin_routes);
+    register_metrics_route(impl.ctx, admin_routes);
 }
 
 }  // namespace wagate::api

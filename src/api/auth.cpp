@@ -66,8 +66,9 @@ bool AuthenticatedKey::may_use(std::string_view phone_number_id) const {
            phone_number_ids.end();
 }
 
-Authenticator::Authenticator(store::TenantStore& tenants, std::chrono::milliseconds ttl)
-    : tenants_(tenants), ttl_(ttl) {}
+Authenticator::Authenticator(store::TenantStore& tenants, std::chrono::milliseconds ttl,
+                             double key_rate_limit, const Clock& clock)
+    : tenants_(tenants), ttl_(ttl), rate_limiter_(key_rate_limit), clock_(clock) {}
 
 asio::awaitable<domain::ApiResult<AuthenticatedKey>> Authenticator::authenticate(
     const http::Request& request) {
@@ -113,6 +114,14 @@ asio::awaitable<domain::ApiResult<AuthenticatedKey>> Authenticator::authenticate
     const bool matches = crypto::constant_time_equal(crypto::sha256(key), cached->hash);
     if (!cached->found || !matches || cached->revoked) {
         co_return unauthenticated("Authorization: unknown or revoked API key");
+    }
+    // Only a key that authenticated counts against a limit: nobody can spend another's budget.
+    if (const auto wait = rate_limiter_.admit(id, clock_.now()); wait.count() > 0) {
+        const auto seconds = std::chrono::ceil<std::chrono::seconds>(wait).count();
+        co_return domain::api_errors::too_many_calls(
+            "Authorization: this API key is over its request rate limit (WAGATE_KEY_RATE_LIMIT); retry in " +
+                std::to_string(seconds) + " s",
+            static_cast<int>(seconds));
     }
     co_return AuthenticatedKey{id, cached->phone_number_ids};
 }

@@ -9,10 +9,13 @@
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
+#include <wagate/core/clock.hpp>
 #include <wagate/core/error.hpp>
 #include <wagate/crypto/digest.hpp>
 #include <wagate/domain/api_error.hpp>
 #include <wagate/http/message.hpp>
+
+#include "api/key_rate_limit.hpp"
 
 namespace wagate::store {
 class TenantStore;
@@ -41,13 +44,17 @@ struct AuthenticatedKey {
     bool may_use(std::string_view phone_number_id) const;
 };
 
-/// Authenticates API keys and knows which phone numbers exist, with a short-lived cache so the hot
-/// path does not query PostgreSQL on every request. Thread-safe.
+/// Authenticates API keys, applies the per-key request rate limit, and knows which phone numbers
+/// exist, with a short-lived cache so the hot path does not query PostgreSQL on every request.
+/// Thread-safe.
 class Authenticator {
 public:
-    Authenticator(store::TenantStore& tenants, std::chrono::milliseconds ttl);
+    /// `key_rate_limit`: requests per second per key (0: no limit), judged by `clock`.
+    Authenticator(store::TenantStore& tenants, std::chrono::milliseconds ttl, double key_rate_limit,
+                  const Clock& clock);
 
-    /// 401 for a missing, malformed, unknown or revoked key; 503 when the database is down.
+    /// 401 for a missing, malformed, unknown or revoked key; 429 (code 4, Retry-After) for a key
+    /// over its rate limit; 503 when the database is down.
     boost::asio::awaitable<domain::ApiResult<AuthenticatedKey>> authenticate(const http::Request& request);
 
     /// Whether the phone number exists. Errors: as the store's.
@@ -73,6 +80,8 @@ private:
 
     store::TenantStore& tenants_;
     std::chrono::milliseconds ttl_;
+    KeyRateLimiter rate_limiter_;
+    const Clock& clock_;
     std::mutex mutex_;
     std::unordered_map<std::string, CachedKey> keys_;
     std::unordered_map<std::string, CachedPhone> phones_;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstddef>
+
 #include <boost/asio/awaitable.hpp>
 #include <wagate/api/api.hpp>
 #include <wagate/http/message.hpp>
@@ -8,6 +10,10 @@
 #include "api/auth.hpp"
 
 namespace wagate::api {
+
+/// The body limit of admin routes that take no body: small enough to cost nothing, large enough
+/// for the `{}` a generic client sends with every POST or DELETE (the body is ignored).
+inline constexpr std::size_t kIgnoredBodyLimit = 64;
 
 /// What every handler may use. Owned by Api::Impl.
 struct HandlerContext {
@@ -32,6 +38,10 @@ void register_admin_limit_routes(HandlerContext& ctx, http::Router& router);
 
 /// Registers /admin/v1/events routes (catch-up cursor, one event, replay; contract §7).
 void register_admin_event_routes(HandlerContext& ctx, http::Router& router);
+
+/// Registers GET /metrics: Prometheus text, no authentication (contract §8). Keep it off the
+/// public internet with WAGATE_ADMIN_LISTEN.
+void register_metrics_route(HandlerContext& ctx, http::Router& router);
 
 /// Registers GET/POST /webhooks/meta (contract §3).
 void register_meta_webhook_routes(HandlerContext& ctx, http::Router& router);

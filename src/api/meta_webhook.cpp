@@ -1,5 +1,6 @@
 #include <spdlog/spdlog.h>
 #include <wagate/crypto/digest.hpp>
+#include <wagate/metrics/registry.hpp>
 #include <wagate/store/webhook_store.hpp>
 
 #include "api/handlers.hpp"
@@ -27,6 +28,13 @@ asio::awaitable<http::Response> verify_subscription(HandlerContext& ctx, http::R
     co_return response;
 }
 
+metrics::Counter& ingested(HandlerContext& ctx, const char* result) {
+    return ctx.deps.metrics.counter("wagate_webhook_deliveries_total",
+                                    "Meta webhook POSTs by result: stored, duplicate (same bytes again), "
+                                    "unverified (bad signature, quarantined), failed (not stored: Meta retries)",
+                                    {{"result", result}});
+}
+
 /// A webhook POST: verified over the raw bytes, committed raw, then answered; applied after.
 asio::awaitable<http::Response> receive(HandlerContext& ctx, http::Request& request, const http::PathParams&) {
     const std::string& rid = request.request_id;
@@ -38,8 +46,9 @@ asio::awaitable<http::Response> receive(HandlerContext& ctx, http::Request& requ
         auto kept = co_await ctx.deps.webhook_inbox->quarantine(reason, signature, request.remote_address,
                                                                 std::move(request.body));
         if (!kept) {
-            spdlog::warn("quarantining an unverified webhook failed: {}", kept.error().message);
+            spdlog::warn("quarantining an unverified webhook failed (request {}): {}", rid, kept.error().message);
         }
+        ingested(ctx, "unverified").add();
         co_return error_response(domain::api_errors::unauthenticated("X-Hub-Signature-256: " + reason), rid);
     }
     // Claimed (applied here, from memory) while this instance keeps up; otherwise stored
@@ -49,8 +58,10 @@ asio::awaitable<http::Response> receive(HandlerContext& ctx, http::Request& requ
     auto stored = co_await ctx.deps.webhook_inbox->store(std::move(body), process_here);
     if (!stored) {
         // Not stored, so not acknowledged: Meta retries (reference §2.3).
+        ingested(ctx, "failed").add();
         co_return error_response(from_internal(stored.error(), rid), rid);
     }
+    ingested(ctx, stored->duplicate ? "duplicate" : "stored").add();
     if (process_here && !stored->duplicate) {
         ctx.deps.webhook_processor->submit(stored->id, std::move(request.body));
     }

@@ -14,6 +14,7 @@ http::Response json_response(int status, std::string body) {
 
 http::Response error_response(const domain::ApiError& e, const std::string& request_id) {
     http::Response r = json_response(e.http_status, domain::graph_error_body(e, request_id));
+    r.error_code = e.code;
     if (e.retry_after_seconds > 0) {
         r.headers.push_back({"Retry-After", std::to_string(e.retry_after_seconds)});
     }

@@ -15,11 +15,14 @@
 #include <spdlog/spdlog.h>
 #include <wagate/api/api.hpp>
 #include <wagate/app/logging.hpp>
+#include <wagate/app/request_metrics.hpp>
 #include <wagate/delivery/deliverer.hpp>
 #include <wagate/http/server.hpp>
+#include <wagate/metrics/registry.hpp>
 #include <wagate/pg/migrator.hpp>
 #include <wagate/pg/pool.hpp>
 #include <wagate/relay/relay.hpp>
+#include <wagate/store/backlog_store.hpp>
 #include <wagate/store/contact_store.hpp>
 #include <wagate/store/event_store.hpp>
 #include <wagate/store/limit_store.hpp>
@@ -60,6 +63,8 @@ Result<void> migrate_with_patience(const std::string& url, std::chrono::seconds 
 struct Gateway::Impl {
     Config config;
     std::shared_ptr<const Clock> clock;
+    metrics::Registry metrics;
+    RequestMetrics request_metrics{metrics};
     asio::io_context ioc;
     asio::executor_work_guard<asio::io_context::executor_type> work;
     std::unique_ptr<pg::Pool> pool;
@@ -74,6 +79,7 @@ struct Gateway::Impl {
     std::unique_ptr<store::RelayStore> relay_store;
     std::unique_ptr<wagate::relay::Relay> relay;  // null when relaying is off here
     std::unique_ptr<store::EventStore> event_store;
+    std::unique_ptr<store::BacklogStore> backlogs;
     std::unique_ptr<delivery::Deliverer> deliverer;  // null when delivery is off here
     std::unique_ptr<api::Api> api;
     http::Router public_routes;
@@ -127,6 +133,16 @@ struct Gateway::Impl {
                 deliverer->notify();
             }
         };
+        w.on_status_applied = [this](std::string_view status) {
+            // Meta's statuses, plus the On-Premises `deleted`; anything else is one series.
+            std::string_view label = "other";
+            for (std::string_view known : {"sent", "delivered", "read", "played", "failed", "warning", "deleted"}) {
+                label = status == known ? known : label;
+            }
+            metrics.counter("wagate_webhook_statuses_total", "Message statuses from Meta applied, by status",
+                            {{"status", std::string(label)}})
+                .add();
+        };
         w.lease = milliseconds(config.webhook_lease_ms);
         w.statement_timeout = milliseconds(config.statement_timeout_ms);
         for (const auto& kind : config.window_renewed_by) {
@@ -160,7 +176,7 @@ struct Gateway::Impl {
                         milliseconds(config.shutdown_grace_ms) + std::chrono::seconds(30));
     }
 
-    wagate::relay::RelaySettings relay_settings() const {
+    wagate::relay::RelaySettings relay_settings() {
         wagate::relay::RelaySettings r;
         r.upstream_url = config.upstream_url;
         r.upstream_version = config.upstream_version;
@@ -175,6 +191,7 @@ struct Gateway::Impl {
         r.claim.pair = domain::relay::Gcra{milliseconds(config.pair_interval_ms), config.pair_burst};
         r.retry.base = milliseconds(config.retry_base_ms);
         r.retry.max = milliseconds(config.retry_max_ms);
+        r.metrics = &metrics;
         return r;
     }
 
@@ -201,6 +218,62 @@ struct Gateway::Impl {
             // Several instances starting together may race to create it; one of them wins.
             spdlog::warn("creating the relay queue's pair index failed: {}", built.error().message);
         }
+    }
+
+    /// The series /metrics reads from other components at each scrape (contract §8).
+    void register_scraped_metrics() {
+        metrics.gauge_from("wagate_build_info", "The running version", {{"version", WAGATE_VERSION}}, [] { return 1.0; });
+        const double started = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+        metrics.gauge_from("wagate_process_start_time_seconds", "Unix time the process started", {},
+                           [started] { return started; });
+        metrics.gauge_from("wagate_db_pool_connections", "PostgreSQL connections of this instance's pool",
+                           {{"state", "in_use"}}, [this] { return static_cast<double>(pool->stats().in_use); });
+        metrics.gauge_from("wagate_db_pool_size", "Connections the pool may hold", {},
+                           [this] { return static_cast<double>(pool->stats().size); });
+        const auto listener = [this](const char* name, bool admin) {
+            auto server_of = [this, admin]() -> const http::Server* { return admin ? admin_server.get() : server.get(); };
+            metrics.gauge_from("wagate_http_connections_open", "Client connections open now", {{"listener", name}},
+                               [server_of] { return server_of() ? static_cast<double>(server_of()->open_connections()) : 0.0; });
+            metrics.counter_from("wagate_http_connections_accepted_total",
+                                 "Client connections accepted (refused ones over the cap included)", {{"listener", name}},
+                                 [server_of] { return server_of() ? static_cast<double>(server_of()->accepted_connections()) : 0.0; });
+        };
+        listener("public", false);
+        if (!config.admin_listen.empty()) {
+            listener("admin", true);
+        }
+        using RelayField = std::uint64_t relay::RelayStats::*;
+        for (const auto& [outcome, field] : {std::pair<const char*, RelayField>{"accepted", &relay::RelayStats::accepted},
+                                             {"retried", &relay::RelayStats::retried},
+                                             {"failed", &relay::RelayStats::failed},
+                                             {"expired", &relay::RelayStats::expired},
+                                             {"released", &relay::RelayStats::released}}) {
+            metrics.counter_from("wagate_relay_sends_total",
+                                 "Messages the relay finished, by outcome: accepted by Meta, retried later, failed "
+                                 "(refused or expired after an attempt), expired before one, released at shutdown",
+                                 {{"outcome", outcome}},
+                                 [this, field] { return relay ? static_cast<double>(relay->stats().*field) : 0.0; });
+        }
+        metrics.gauge_from("wagate_relay_in_flight", "Messages claimed by this instance's relay and not finished", {},
+                           [this] { return relay ? static_cast<double>(relay->stats().scheduled) : 0.0; });
+        using DeliveryField = std::uint64_t delivery::DeliveryStats::*;
+        for (const auto& [result, field] : {std::pair<const char*, DeliveryField>{"delivered", &delivery::DeliveryStats::delivered},
+                                            {"failed", &delivery::DeliveryStats::failed},
+                                            {"dead", &delivery::DeliveryStats::dead},
+                                            {"released", &delivery::DeliveryStats::released}}) {
+            metrics.counter_from("wagate_event_deliveries_total",
+                                 "Event delivery attempts finished by this instance, by result: delivered (2xx), failed "
+                                 "(retried later), dead (given up), released at shutdown",
+                                 {{"result", result}},
+                                 [this, field] { return deliverer ? static_cast<double>(deliverer->stats().*field) : 0.0; });
+        }
+        metrics.gauge_from("wagate_event_deliveries_in_flight", "Events claimed by this instance and not finished", {},
+                           [this] { return deliverer ? static_cast<double>(deliverer->stats().held) : 0.0; });
+    }
+
+    void record_request(const http::RequestRecord& r) {
+        request_metrics.record(r);
+        log_request(r);
     }
 
     /// Tier reviews (auto-upgrades, flagged downgrades) every maintenance_interval_ms.
@@ -274,6 +347,7 @@ Result<void> Gateway::start() {
     }
 
     s.event_store = std::make_unique<store::EventStore>(s.ioc.get_executor(), *s.pool);
+    s.backlogs = std::make_unique<store::BacklogStore>(*s.pool);
     if (c.event_delivery) {
         s.deliverer = std::make_unique<delivery::Deliverer>(s.ioc.get_executor(), *s.event_store,
                                                             s.delivery_settings());
@@ -288,25 +362,28 @@ Result<void> Gateway::start() {
     api_settings.validation.max_json_depth = static_cast<std::size_t>(c.json_max_depth);
     api_settings.max_send_body_bytes = c.max_body_bytes;
     api_settings.auth_cache_ttl = milliseconds(c.auth_cache_ttl_ms);
+    api_settings.key_rate_limit = c.key_rate_limit;
     api_settings.admin_token = c.admin_token;
     api_settings.meta_app_secrets = c.meta_app_secrets;
     api_settings.meta_verify_token = c.meta_verify_token;
     api_settings.max_webhook_body_bytes = c.webhook_max_body_bytes;
     s.api = std::make_unique<api::Api>(
         api_settings, api::ApiDependencies{*s.pool, *s.tenants, *s.contacts, *s.templates, *s.messages, *s.limits,
-                                     *s.writer, *s.event_store, *s.clock, s.webhook_inbox.get(), s.webhook_processor.get()});
+                                     *s.writer, *s.event_store, *s.backlogs, s.metrics, *s.clock, s.webhook_inbox.get(), s.webhook_processor.get()});
     s.api->set_schema_ready(schema_ready);
     const bool separate_admin = !c.admin_listen.empty();
     s.api->register_routes(s.public_routes, separate_admin ? s.admin_routes : s.public_routes);
 
+    s.register_scraped_metrics();
+    const auto on_request = [&s](const http::RequestRecord& r) { s.record_request(r); };
     s.server = std::make_unique<http::Server>(s.ioc.get_executor(), s.server_settings(c.listen), s.public_routes,
-                                              api::render_server_error, log_request);
+                                              api::render_server_error, on_request);
     if (auto started = s.server->start(); !started) {
         return started.error();
     }
     if (separate_admin) {
         s.admin_server = std::make_unique<http::Server>(s.ioc.get_executor(), s.server_settings(c.admin_listen),
-                                                        s.admin_routes, api::render_server_error, log_request);
+                                                        s.admin_routes, api::render_server_error, on_request);
         if (auto started = s.admin_server->start(); !started) {
             return started.error();
         }
@@ -366,6 +443,20 @@ relay::RelayStats Gateway::relay_stats() const {
 
 delivery::DeliveryStats Gateway::delivery_stats() const {
     return impl_->deliverer ? impl_->deliverer->stats() : delivery::DeliveryStats{};
+}
+
+std::vector<Gateway::RouteInfo> Gateway::routes() const {
+    std::vector<RouteInfo> all;
+    const bool separate_admin = !impl_->config.admin_listen.empty();
+    for (const auto& r : impl_->public_routes.routes()) {
+        all.push_back({r.method, r.pattern, false});
+    }
+    if (separate_admin) {
+        for (const auto& r : impl_->admin_routes.routes()) {
+            all.push_back({r.method, r.pattern, true});
+        }
+    }
+    return all;
 }
 
 unsigned short Gateway::port() const noexcept { return impl_->server ? impl_->server->port() : 0; }

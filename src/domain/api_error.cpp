@@ -1,5 +1,6 @@
 #include <wagate/domain/api_error.hpp>
 
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 
@@ -51,7 +52,37 @@ ApiError db_unavailable(std::string d) {
     e.retry_after_seconds = 1;
     return e;
 }
+ApiError too_many_calls(std::string d, int retry_after_seconds) {
+    // Meta's application-level call limit (code 4); Meta answers it with 400, the contract with
+    // 429 and a Retry-After a client can obey.
+    ApiError e = make(429, 4, "Application request limit reached", std::move(d));
+    e.retry_after_seconds = std::max(retry_after_seconds, 1);
+    return e;
+}
 ApiError internal(std::string d) { return make(500, 1, "An unknown error occurred", std::move(d)); }
+
+std::string_view rejection_reason(int code) noexcept {
+    switch (code) {
+        case 100: case 131008: case 131009: case 131051: case 132000: case 132005: case 132007: case 132012:
+            return "invalid_payload";
+        case 131047: return "window_closed";
+        case 900100: return "messaging_limit";
+        case 900101: return "opt_in";
+        case 900102: return "identity_change";
+        case 900103: return "number_restricted";
+        case 132001: return "template_missing";
+        case 132015: return "template_paused";
+        case 132016: return "template_disabled";
+        case 131056: return "pair_rate";
+        case 130429: return "throughput";
+        case 4: return "key_rate_limit";
+        case 190: return "unauthenticated";
+        case 10: return "forbidden";
+        case 900200: return "idempotency_conflict";
+        case 900300: return "database_unavailable";
+        default: return "other";
+    }
+}
 
 ApiError server_detected(int http_status, std::string_view details) {
     const std::string d(details);

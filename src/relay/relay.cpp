@@ -15,6 +15,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
+#include <wagate/metrics/registry.hpp>
 #include <wagate/store/work_loop.hpp>
 
 namespace wagate::relay {
@@ -45,6 +46,7 @@ struct Relay::Impl : std::enable_shared_from_this<Relay::Impl> {
     std::mutex mutex;  // guards waiting and rng
     std::set<std::shared_ptr<asio::steady_timer>> waiting;  // sends waiting for their paced time
     std::mt19937_64 rng{std::random_device{}()};
+    metrics::Histogram* upstream_latency = nullptr;  // when settings.metrics is set
 
     Impl(asio::any_io_executor ex, store::RelayStore& s, RelaySettings rs)
         : executor(ex),
@@ -57,6 +59,10 @@ struct Relay::Impl : std::enable_shared_from_this<Relay::Impl> {
           send_slots(ex, settings.concurrency) {
         for (std::size_t i = 0; i < settings.concurrency; ++i) {
             send_slots.try_send(boost::system::error_code{});
+        }
+        if (settings.metrics != nullptr) {
+            upstream_latency = &settings.metrics->histogram(
+                "wagate_upstream_request_duration_seconds", "Time from sending a message to Meta to reading its answer");
         }
     }
 
@@ -176,10 +182,12 @@ struct Relay::Impl : std::enable_shared_from_this<Relay::Impl> {
         request.headers.push_back(http::Header{"Authorization", "Bearer " + m.access_token});
         request.headers.push_back(http::Header{"Content-Type", "application/json"});
         request.body = std::move(payload);
+        const auto started = std::chrono::steady_clock::now();
         auto response = co_await client.send(std::move(request));
         const rules::Outcome outcome = response
                                            ? rules::classify_response(response->status, response->body, !m.mark_read)
                                            : rules::classify_network_failure(response.error().message);
+        count_upstream(std::chrono::steady_clock::now() - started, response.has_value(), outcome);
         store::RelayResult result;
         result.id = m.id;
         result.attempt = m.attempt;
@@ -198,6 +206,25 @@ struct Relay::Impl : std::enable_shared_from_this<Relay::Impl> {
                 break;
         }
         co_return retry_or_expire(m, outcome);
+    }
+
+    /// Upstream latency for every answered send, and each refusal or failure by Meta's code
+    /// ("network" when there was no answer, "http" when the answer had no Graph code).
+    void count_upstream(std::chrono::steady_clock::duration took, bool answered, const rules::Outcome& outcome) {
+        if (settings.metrics == nullptr) {
+            return;
+        }
+        if (answered) {
+            upstream_latency->observe(std::chrono::duration<double>(took).count());
+        }
+        if (outcome.kind == rules::OutcomeKind::kAccepted) {
+            return;
+        }
+        const std::string code = !answered ? "network" : outcome.code == 0 ? "http" : std::to_string(outcome.code);
+        settings.metrics
+            ->counter("wagate_upstream_errors_total", "Sends Meta refused or that failed, by Meta's error code",
+                      {{"code", code}})
+            .add();
     }
 
     static rules::Outcome waiting_for_reference(const std::string& id) {

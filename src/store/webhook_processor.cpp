@@ -236,6 +236,14 @@ struct WebhookProcessor::Impl : std::enable_shared_from_this<WebhookProcessor::I
         release(ids);
     }
 
+    void count_statuses(const Work& w) const {
+        if (settings.on_status_applied) {
+            for (const auto& s : w.statuses) {
+                settings.on_status_applied(s.item.status);
+            }
+        }
+    }
+
     asio::awaitable<void> apply_batch(const std::vector<Delivery>& batch) {
         Work all;
         for (const auto& d : batch) {
@@ -250,6 +258,7 @@ struct WebhookProcessor::Impl : std::enable_shared_from_this<WebhookProcessor::I
         pg::Connection& connection = **lease;
         auto applied = co_await apply_with_retry(connection, all);
         if (applied) {
+            count_statuses(all);
             co_return;
         }
         if (database_gone(applied.error(), connection)) {
@@ -267,6 +276,9 @@ struct WebhookProcessor::Impl : std::enable_shared_from_this<WebhookProcessor::I
     /// with its reason, and the delivery completes either way.
     asio::awaitable<void> apply_isolated(pg::Connection& connection, Work w) {
         auto together = co_await apply_with_retry(connection, w);
+        if (together) {
+            count_statuses(w);
+        }
         if (together || database_gone(together.error(), connection)) {
             co_return;
         }

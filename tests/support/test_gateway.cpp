@@ -55,8 +55,8 @@ void expect_2xx(const HttpResult& r, const std::string& what) {
 
 HttpResult TestGateway::admin(const std::string& method, const std::string& path, const std::string& body,
                               const std::string& token) const {
-    return client().request(method, path, body,
-                            {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}});
+    return HttpClient(admin_port())
+        .request(method, path, body, {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}});
 }
 
 void TestGateway::put_business(const std::string& id, const std::string& body) {

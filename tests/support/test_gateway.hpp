@@ -25,6 +25,8 @@ public:
     static app::Config base_config();
 
     unsigned short port() const { return gateway_->port(); }
+    /// The admin listener's port (port() when the admin API shares the main listener).
+    unsigned short admin_port() const { return gateway_->admin_port(); }
     HttpClient client() const { return HttpClient(port()); }
     void stop() { gateway_->stop(); }
     /// The periodic maintenance (tier reviews), once, now; returns how many businesses changed.
@@ -32,8 +34,10 @@ public:
     /// Applies every stored webhook now; throws if that fails.
     void drain_webhooks();
     relay::RelayStats relay_stats() const { return gateway_->relay_stats(); }
+    std::vector<app::Gateway::RouteInfo> routes() const { return gateway_->routes(); }
 
-    /// An admin API request with the given Bearer token (the configured admin token by default).
+    /// An admin API request with the given Bearer token (the configured admin token by default),
+    /// on the admin listener.
     HttpResult admin(const std::string& method, const std::string& path, const std::string& body = {},
                      const std::string& token = kAdminToken) const;
 

@@ -25,7 +25,11 @@ class AcceptWriter;
 class WebhookInbox;
 class WebhookProcessor;
 class EventStore;
+class BacklogStore;
 }  // namespace wagate::store
+namespace wagate::metrics {
+class Registry;
+}
 
 namespace wagate::api {
 
@@ -36,6 +40,8 @@ struct ApiSettings {
     /// How long an API key's or phone number's lookup is reused. A revocation made through this
     /// instance applies at once; one made through another instance within this time.
     std::chrono::milliseconds auth_cache_ttl{1000};
+    /// Requests per second per API key, on average, with bursts of a second's worth; 0: no limit.
+    double key_rate_limit = 0;
     /// Empty: the admin API answers 401 to everything.
     std::string admin_token;
     /// Meta's app secrets (any one verifies a webhook) and the subscription verify token.
@@ -53,6 +59,9 @@ struct ApiDependencies {
     store::LimitStore& limits;
     store::AcceptWriter& writer;
     store::EventStore& events;
+    store::BacklogStore& backlogs;
+    /// Served at GET /metrics; the handlers count webhook ingest into it.
+    metrics::Registry& metrics;
     const Clock& clock;
     /// Null: no /webhooks/meta routes. A null processor: this instance stores webhooks and
     /// leaves applying them to others (WAGATE_WEBHOOK_WORKERS=0).
@@ -60,7 +69,7 @@ struct ApiDependencies {
     store::WebhookProcessor* webhook_processor = nullptr;
 };
 
-/// The business-facing send API, the admin API and the health routes.
+/// The business-facing send API, the admin API, the health routes and GET /metrics.
 class Api {
 public:
     Api(ApiSettings settings, ApiDependencies deps);
@@ -68,8 +77,8 @@ public:
     Api(const Api&) = delete;
     Api& operator=(const Api&) = delete;
 
-    /// Send API and health routes on `public_routes`; /admin/v1 on `admin_routes` (the same
-    /// router when no separate admin listener is configured).
+    /// Send API, Meta's webhook and health routes on `public_routes`; /admin/v1 and /metrics on
+    /// `admin_routes` (the same router when no separate admin listener is configured).
     void register_routes(http::Router& public_routes, http::Router& admin_routes);
 
     /// Marks migrations as current for /readyz (set once `serve` has migrated or checked).

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <wagate/app/config.hpp>
 #include <wagate/core/clock.hpp>
@@ -37,6 +39,16 @@ public:
     relay::RelayStats relay_stats() const;
     /// The event deliverer's counters (all zero when delivery is off here).
     delivery::DeliveryStats delivery_stats() const;
+
+    /// One route the listeners serve: method, pattern as registered (e.g.
+    /// "/{version}/{phone_number_id}/messages") and whether it is on the admin listener.
+    struct RouteInfo {
+        std::string method;
+        std::string pattern;
+        bool admin_listener = false;
+    };
+    /// Every route registered at start() (the OpenAPI document is checked against this list).
+    std::vector<RouteInfo> routes() const;
 
     unsigned short port() const noexcept;
     /// The admin listener's port, or port() when the admin API shares the main listener.

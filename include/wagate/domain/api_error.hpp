@@ -39,6 +39,12 @@ ApiError not_found(std::string details);                  // 404, code 100
 ApiError payload_too_large(std::string details);          // 413, code 100
 ApiError idempotency_mismatch(std::string details);       // 422, gateway 900200
 ApiError db_unavailable(std::string details);             // 503, gateway 900300
+ApiError too_many_calls(std::string details, int retry_after_seconds);  // 429, code 4
+
+/// A short, stable name for why a request with this error code was refused, for metrics
+/// labels: "window_closed" (131047), "messaging_limit" (900100), "invalid_payload" (100,
+/// 1310xx, 1320xx validation), ... and "other" for anything unlisted.
+std::string_view rejection_reason(int code) noexcept;
 ApiError internal(std::string details);                   // 500, code 1 (never for client input)
 
 /// A condition the HTTP server detects itself (404, 405, 413, 431, ...) as the error to answer.

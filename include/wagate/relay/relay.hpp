@@ -12,6 +12,10 @@
 #include <wagate/http/client.hpp>
 #include <wagate/store/relay_store.hpp>
 
+namespace wagate::metrics {
+class Registry;
+}
+
 namespace wagate::relay {
 
 struct RelaySettings {
@@ -27,9 +31,11 @@ struct RelaySettings {
     /// How often an idle relay looks for due messages that another instance accepted, or that
     /// became due (retries, paced messages). Messages accepted here wake it at once.
     std::chrono::milliseconds poll_interval{100};
+    /// Where upstream latency and errors by code are counted; null: not counted.
+    metrics::Registry* metrics = nullptr;
 };
 
-/// Counters since start (tests, logs; metrics in issue 7).
+/// Counters since start (tests, and /metrics reads them at each scrape).
 struct RelayStats {
     std::uint64_t accepted = 0;   // Meta took it
     std::uint64_t retried = 0;    // transient failures, sent again later

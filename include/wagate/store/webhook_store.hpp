@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -32,6 +33,9 @@ struct WebhookSettings {
     domain::policy::WindowRenewalSettings window;
     /// Called after a batch commits (it may have written events for the business backends).
     std::function<void()> on_applied;
+    /// Called once for each status item of a batch that committed, with its lower-case status
+    /// (metrics count them).
+    std::function<void(std::string_view status)> on_status_applied;
 };
 
 /// The raw side: group-committed inserts of verified bodies, and the quarantine. Thread-safe.
