@@ -14,6 +14,8 @@
 #include <wagate/pg/migrator.hpp>
 #include <wagate/sandbox/sandbox.hpp>
 
+#include "app/admin_cli.hpp"
+
 namespace wagate::app {
 namespace {
 
@@ -23,6 +25,8 @@ constexpr const char* kUsage =
     "commands:\n"
     "  serve     run the gateway (applies pending migrations first unless WAGATE_AUTO_MIGRATE=false)\n"
     "  migrate   apply pending database migrations and exit\n"
+    "  admin     the admin API's operations from the command line (`wagate admin help`)\n"
+    "  healthcheck  exit 0 when this configuration's gateway answers GET /readyz with 200\n"
     "  sandbox   run a local stand-in for Meta's Cloud API that posts signed webhooks to the\n"
     "            gateway (WAGATE_SANDBOX_*; needs WAGATE_META_APP_SECRETS; docs/sandbox.md)\n"
     "  version   print the version\n"
@@ -152,6 +156,13 @@ int run_cli(int argc, char** argv) {
     if (command == "version" || command == "--version") {
         std::printf("wagate %s\n", WAGATE_VERSION);
         return 0;
+    }
+    const std::vector<std::string> rest(argv + 2, argv + argc);
+    if (command == "admin") {
+        return run_admin(rest);
+    }
+    if (command == "healthcheck") {
+        return run_healthcheck(rest);
     }
     const Flags flags = parse_flags(argc, argv, 2);
     if (command == "serve") {

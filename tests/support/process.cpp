@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -20,9 +21,13 @@ extern char** environ;
 namespace wagate::test {
 
 Process::Process(const std::string& binary, const std::vector<std::string>& args,
-                 const std::map<std::string, std::string>& env) {
-    static int counter = 0;
-    output_file_ = "/tmp/wagate-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".log";
+                 const std::map<std::string, std::string>& env, bool separate_stderr) {
+    static std::atomic<int> counter = 0;
+    const std::string stem = "/tmp/wagate-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+    output_file_ = stem + ".log";
+    if (separate_stderr) {
+        error_file_ = stem + ".err";
+    }
     std::vector<std::string> env_strings;
     for (char** e = environ; *e; ++e) {
         const std::string entry(*e);
@@ -53,8 +58,11 @@ Process::Process(const std::string& binary, const std::vector<std::string>& args
     }
     if (pid_ == 0) {
         const int fd = ::open(output_file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        const int err = error_file_.empty() ? fd : ::open(error_file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        const int none = ::open("/dev/null", O_RDONLY);
+        ::dup2(none, 0);
         ::dup2(fd, 1);
-        ::dup2(fd, 2);
+        ::dup2(err, 2);
         ::execve(binary.c_str(), argv.data(), envp.data());
         ::_exit(127);
     }
@@ -66,6 +74,9 @@ Process::~Process() {
         wait(std::chrono::milliseconds(5000));
     }
     ::unlink(output_file_.c_str());
+    if (!error_file_.empty()) {
+        ::unlink(error_file_.c_str());
+    }
 }
 
 void Process::signal(int sig) const { ::kill(pid_, sig); }
@@ -91,6 +102,13 @@ std::optional<int> Process::wait(std::chrono::milliseconds timeout) {
 
 std::string Process::output() const {
     std::ifstream in(output_file_);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+std::string Process::error_output() const {
+    std::ifstream in(error_file_.empty() ? output_file_ : error_file_);
     std::stringstream s;
     s << in.rdbuf();
     return s.str();
