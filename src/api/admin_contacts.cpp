@@ -126,7 +126,7 @@ void register_admin_contact_routes(HandlerContext& ctx, http::Router& router) {
     const std::string base = "/admin/v1/contacts/{phone_number_id}/{wa_id}";
     router.add("PUT", base, limit, admin_only(ctx, put_contact));
     router.add("GET", base, 0, admin_only(ctx, get_contact));
-    router.add("POST", base + "/identity-ack", 0, admin_only(ctx, acknowledge_identity));
+    router.add("POST", base + "/identity-ack", kIgnoredBodyLimit, admin_only(ctx, acknowledge_identity));
 }
 
 }  // namespace wagate::api

@@ -158,7 +158,7 @@ asio::awaitable<Response> replay_event(HandlerContext& ctx, Request& request, co
 void register_admin_event_routes(HandlerContext& ctx, http::Router& router) {
     router.add("GET", "/admin/v1/events", 0, admin_only(ctx, list_events));
     router.add("GET", "/admin/v1/events/{event_id}", 0, admin_only(ctx, get_event));
-    router.add("POST", "/admin/v1/events/{event_id}/replay", 0, admin_only(ctx, replay_event));
+    router.add("POST", "/admin/v1/events/{event_id}/replay", kIgnoredBodyLimit, admin_only(ctx, replay_event));
 }
 
 }  // namespace wagate::api

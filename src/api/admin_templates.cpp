@@ -78,7 +78,7 @@ void register_admin_template_routes(HandlerContext& ctx, http::Router& router) {
     const std::size_t limit = ctx.settings.max_admin_body_bytes;
     router.add("PUT", "/admin/v1/templates/{waba_id}/{name}/{language}", limit, admin_only(ctx, put_template));
     router.add("GET", "/admin/v1/templates/{waba_id}", 0, admin_only(ctx, list_templates));
-    router.add("DELETE", "/admin/v1/templates/{waba_id}/{name}/{language}", 0, admin_only(ctx, delete_template));
+    router.add("DELETE", "/admin/v1/templates/{waba_id}/{name}/{language}", kIgnoredBodyLimit, admin_only(ctx, delete_template));
 }
 
 }  // namespace wagate::api

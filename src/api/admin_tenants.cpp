@@ -241,7 +241,7 @@ void register_admin_tenant_routes(HandlerContext& ctx, http::Router& router) {
     router.add("GET", "/admin/v1/phone-numbers/{phone_number_id}", 0, admin_only(ctx, get_phone_number));
     router.add("POST", "/admin/v1/api-keys", limit, admin_only(ctx, create_api_key));
     router.add("GET", "/admin/v1/api-keys", 0, admin_only(ctx, list_api_keys));
-    router.add("DELETE", "/admin/v1/api-keys/{id}", 0, admin_only(ctx, revoke_api_key));
+    router.add("DELETE", "/admin/v1/api-keys/{id}", kIgnoredBodyLimit, admin_only(ctx, revoke_api_key));
 }
 
 }  // namespace wagate::api

@@ -127,5 +127,18 @@ TEST_F(AdminTest, ApiKeysAreShownOnceListedAndRevoked) {
     EXPECT_FALSE(json::parse(admin("GET", "/admin/v1/api-keys").body)["data"][0]["revoked_at"].is_null());
 }
 
+TEST_F(AdminTest, RoutesWithoutABodyIgnoreTheEmptyObjectGenericClientsSend) {
+    ASSERT_EQ(admin("PUT", "/admin/v1/businesses/b1").status, 200);
+    ASSERT_EQ(admin("PUT", "/admin/v1/phone-numbers/1001", R"({"business_id":"b1"})").status, 200);
+    ASSERT_EQ(admin("PUT", "/admin/v1/contacts/1001/15550001111", R"({"opted_in":true})").status, 200);
+    EXPECT_EQ(admin("POST", "/admin/v1/contacts/1001/15550001111/identity-ack", "{}").status, 200);
+    EXPECT_EQ(admin("POST", "/admin/v1/events/12345/replay", "{}").status, 404);
+    EXPECT_EQ(admin("DELETE", "/admin/v1/templates/w/n/en_US", "{}").status, 404);
+    auto created = json::parse(admin("POST", "/admin/v1/api-keys", R"({"name":"k","phone_number_ids":["1001"]})").body);
+    EXPECT_EQ(admin("DELETE", "/admin/v1/api-keys/" + created["id"].get<std::string>(), "{}").status, 200);
+    // Anything bigger than such a placeholder is still refused before it is read.
+    EXPECT_EQ(admin("POST", "/admin/v1/contacts/1001/15550001111/identity-ack", std::string(100, ' ')).status, 413);
+}
+
 }  // namespace
 }  // namespace wagate::test
