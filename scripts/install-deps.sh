@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages wagate needs to build, test and run. Safe to run repeatedly:
 # it asks apt only for what is missing. Needs root (or sudo).
+#   scripts/install-deps.sh                build, test and run (PostgreSQL 15 included)
+#   scripts/install-deps.sh --with-bench   the same, plus the benchmark tools
+#   scripts/install-deps.sh --build-only   only what building needs (docker/Dockerfile's build stage)
 set -euo pipefail
 
 build_packages=(
@@ -10,8 +13,21 @@ build_packages=(
 runtime_packages=(postgresql-15 postgresql-client-15 curl ca-certificates procps)
 bench_packages=(wrk)
 
-wanted=("${build_packages[@]}" "${runtime_packages[@]}")
-if [[ "${1:-}" == "--with-bench" ]]; then
+with_runtime=1
+with_bench=0
+for arg in "$@"; do
+    case "$arg" in
+        --with-bench) with_bench=1 ;;
+        --build-only) with_runtime=0 ;;
+        *) echo "install-deps: unknown option $arg (--with-bench, --build-only)" >&2; exit 2 ;;
+    esac
+done
+
+wanted=("${build_packages[@]}")
+if [[ $with_runtime -eq 1 ]]; then
+    wanted+=("${runtime_packages[@]}")
+fi
+if [[ $with_bench -eq 1 ]]; then
     wanted+=("${bench_packages[@]}")
 fi
 
