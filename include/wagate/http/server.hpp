@@ -16,6 +16,8 @@ namespace wagate::http {
 struct ServerSettings {
     std::string listen = "127.0.0.1:8080";  // host:port; port 0 picks a free port
     std::size_t max_header_bytes = 16 * 1024;
+    /// A request head must be complete this long after its first byte; a new connection's first
+    /// head (TLS handshake included) this long after the accept.
     std::chrono::milliseconds header_timeout{10'000};
     std::chrono::milliseconds body_timeout{30'000};
     std::chrono::milliseconds idle_timeout{30'000};

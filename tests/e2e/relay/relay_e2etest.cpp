@@ -338,9 +338,13 @@ TEST_F(RelayTest, ThePairRateHoldsBackABurstToOneUser) {
     // The first three at once, then one per 200 ms: the i-th goes no sooner than (i - 2) x 200 ms
     // after the first. (Measured from the first rather than from the previous one: a send that
     // arrives late brings the next one's arrival closer without the schedule being any faster.)
-    EXPECT_GE(requests.back().at - requests.front().at, 1000ms - 25ms);
+    // The schedule starts at the claim, on the database's clock, and the first send arrives a
+    // little after it (claim to upstream: 30-40 ms seen on a loaded machine), so arrivals are
+    // allowed that much early; a burst wider than 3 would put sends 200 ms early, and fails.
+    constexpr auto kClaimToArrival = 100ms;
+    EXPECT_GE(requests.back().at - requests.front().at, 1000ms - kClaimToArrival);
     for (std::size_t i = 3; i < requests.size(); ++i) {
-        EXPECT_GE(requests[i].at - requests[0].at, static_cast<int>(i - 2) * 200ms - 25ms) << i;
+        EXPECT_GE(requests[i].at - requests[0].at, static_cast<int>(i - 2) * 200ms - kClaimToArrival) << i;
     }
     // Sent in the order accepted.
     for (int i = 0; i < kMessages; ++i) {
