@@ -28,8 +28,12 @@ std::chrono::milliseconds KeyRateLimiter::admit(const std::string& key_id, domai
         std::erase_if(next_, [now](const auto& entry) { return entry.second <= now; });
     }
     auto it = next_.find(key_id);
-    const std::optional<domain::relay::TimePoint> tat =
-        it == next_.end() ? std::nullopt : std::optional(it->second);
+    std::optional<domain::relay::TimePoint> tat = it == next_.end() ? std::nullopt : std::optional(it->second);
+    // A TAT further ahead than a full burst can only come from the clock stepping back: start
+    // the key afresh rather than refusing it until the clock catches up.
+    if (tat && *tat - now > gcra_.interval * gcra_.burst) {
+        tat.reset();
+    }
     const auto allowed_at = gcra_.earliest(tat, now);
     if (allowed_at > now) {
         return std::chrono::ceil<std::chrono::milliseconds>(allowed_at - now);

@@ -145,6 +145,8 @@ int run_admin(const std::vector<std::string>& args) {
         std::fprintf(stderr, "wagate admin: %s\n", call.error().message.c_str());
         return kUsage;
     }
+    // Standard output is the answer: anything worth logging goes to standard error.
+    configure_logging("error", "text", LogStream::kStderr);
     const Environment env = process_environment();
     if (flags.url.empty()) {
         if (auto it = env.find("WAGATE_ADMIN_URL"); it != env.end()) {
@@ -192,7 +194,6 @@ int run_admin(const std::vector<std::string>& args) {
         c.auto_migrate = false;  // changing the schema is `serve`'s or `migrate`'s decision, not an admin call's
         c.admin_token = crypto::random_hex(32);
         token = c.admin_token;
-        configure_logging("error", "text", LogStream::kStderr);
         local = std::make_unique<Gateway>(c);
         if (auto started = local->start(); !started) {
             std::fprintf(stderr, "wagate admin: cannot reach the database: %s\n", started.error().message.c_str());

@@ -52,6 +52,17 @@ TEST(KeyRateLimit, KeysHaveTheirOwnBudgets) {
     EXPECT_EQ(limiter.admit("b", t0), 0ms);
 }
 
+TEST(KeyRateLimit, AClockSteppingBackDoesNotLockAKeyOut) {
+    KeyRateLimiter limiter(2);
+    EXPECT_EQ(limiter.admit("k", t0), 0ms);
+    EXPECT_EQ(limiter.admit("k", t0), 0ms);
+    EXPECT_EQ(limiter.admit("k", t0), 500ms);
+    // An hour back: the state is from the future, so the key starts afresh with a whole burst.
+    EXPECT_EQ(limiter.admit("k", t0 - std::chrono::hours(1)), 0ms);
+    EXPECT_EQ(limiter.admit("k", t0 - std::chrono::hours(1)), 0ms);
+    EXPECT_GT(limiter.admit("k", t0 - std::chrono::hours(1)), 0ms);
+}
+
 TEST(KeyRateLimit, FractionalRatesWaitLonger) {
     KeyRateLimiter limiter(0.5);
     EXPECT_EQ(limiter.admit("k", t0), 0ms);
