@@ -1,3 +1,5 @@
+#include <memory>
+
 #include <spdlog/spdlog.h>
 #include <wagate/crypto/digest.hpp>
 #include <wagate/metrics/registry.hpp>
@@ -28,15 +30,27 @@ asio::awaitable<http::Response> verify_subscription(HandlerContext& ctx, http::R
     co_return response;
 }
 
-metrics::Counter& ingested(HandlerContext& ctx, const char* result) {
-    return ctx.deps.metrics.counter("wagate_webhook_deliveries_total",
-                                    "Meta webhook POSTs by result: stored, duplicate (same bytes again), "
-                                    "unverified (bad signature, quarantined), failed (not stored: Meta retries)",
-                                    {{"result", result}});
-}
+/// wagate_webhook_deliveries_total by result, looked up once at registration: the POST is a hot
+/// path, and a lookup takes the registry's lock.
+struct IngestCounters {
+    metrics::Counter& stored;
+    metrics::Counter& duplicate;
+    metrics::Counter& unverified;
+    metrics::Counter& failed;
+
+    explicit IngestCounters(metrics::Registry& r)
+        : stored(of(r, "stored")), duplicate(of(r, "duplicate")), unverified(of(r, "unverified")), failed(of(r, "failed")) {}
+
+    static metrics::Counter& of(metrics::Registry& r, const char* result) {
+        return r.counter("wagate_webhook_deliveries_total",
+                         "Meta webhook POSTs by result: stored, duplicate (same bytes again), "
+                         "unverified (bad signature, quarantined), failed (not stored: Meta retries)",
+                         {{"result", result}});
+    }
+};
 
 /// A webhook POST: verified over the raw bytes, committed raw, then answered; applied after.
-asio::awaitable<http::Response> receive(HandlerContext& ctx, http::Request& request, const http::PathParams&) {
+asio::awaitable<http::Response> receive(HandlerContext& ctx, const IngestCounters& ingested, http::Request& request) {
     const std::string& rid = request.request_id;
     const std::string signature(request.header("x-hub-signature-256"));
     if (!crypto::verify_hub_signature(signature, request.body, ctx.settings.meta_app_secrets)) {
@@ -48,7 +62,7 @@ asio::awaitable<http::Response> receive(HandlerContext& ctx, http::Request& requ
         if (!kept) {
             spdlog::warn("quarantining an unverified webhook failed (request {}): {}", rid, kept.error().message);
         }
-        ingested(ctx, "unverified").add();
+        ingested.unverified.add();
         co_return error_response(domain::api_errors::unauthenticated("X-Hub-Signature-256: " + reason), rid);
     }
     // Claimed (applied here, from memory) while this instance keeps up; otherwise stored
@@ -58,10 +72,10 @@ asio::awaitable<http::Response> receive(HandlerContext& ctx, http::Request& requ
     auto stored = co_await ctx.deps.webhook_inbox->store(std::move(body), process_here);
     if (!stored) {
         // Not stored, so not acknowledged: Meta retries (reference §2.3).
-        ingested(ctx, "failed").add();
+        ingested.failed.add();
         co_return error_response(from_internal(stored.error(), rid), rid);
     }
-    ingested(ctx, stored->duplicate ? "duplicate" : "stored").add();
+    (stored->duplicate ? ingested.duplicate : ingested.stored).add();
     if (process_here && !stored->duplicate) {
         ctx.deps.webhook_processor->submit(stored->id, std::move(request.body));
     }
@@ -75,7 +89,9 @@ void register_meta_webhook_routes(HandlerContext& ctx, http::Router& router) {
         return [&ctx, handler](http::Request& r, const http::PathParams& p) { return handler(ctx, r, p); };
     };
     router.add("GET", "/webhooks/meta", 0, bind(verify_subscription));
-    router.add("POST", "/webhooks/meta", ctx.settings.max_webhook_body_bytes, bind(receive));
+    auto counters = std::make_shared<IngestCounters>(ctx.deps.metrics);
+    router.add("POST", "/webhooks/meta", ctx.settings.max_webhook_body_bytes,
+               [&ctx, counters](http::Request& r, const http::PathParams&) { return receive(ctx, *counters, r); });
 }
 
 }  // namespace wagate::api

@@ -1,5 +1,6 @@
 #include <wagate/app/gateway.hpp>
 
+#include <algorithm>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -133,15 +134,18 @@ struct Gateway::Impl {
                 deliverer->notify();
             }
         };
-        w.on_status_applied = [this](std::string_view status) {
-            // Meta's statuses, plus the On-Premises `deleted`; anything else is one series.
-            std::string_view label = "other";
-            for (std::string_view known : {"sent", "delivered", "read", "played", "failed", "warning", "deleted"}) {
-                label = status == known ? known : label;
-            }
-            metrics.counter("wagate_webhook_statuses_total", "Message statuses from Meta applied, by status",
-                            {{"status", std::string(label)}})
-                .add();
+        // Meta's statuses, plus the On-Premises `deleted`; anything else is one series. Looked up
+        // once here: the callback runs for every status applied.
+        std::vector<std::pair<std::string, metrics::Counter*>> by_status;
+        for (const char* label : {"sent", "delivered", "read", "played", "failed", "warning", "deleted", "other"}) {
+            by_status.emplace_back(label, &metrics.counter("wagate_webhook_statuses_total",
+                                                           "Message statuses from Meta applied, by status",
+                                                           {{"status", label}}));
+        }
+        w.on_status_applied = [by_status = std::move(by_status)](std::string_view status) {
+            auto it = std::find_if(by_status.begin(), by_status.end() - 1,
+                                   [status](const auto& known) { return known.first == status; });
+            it->second->add();  // the last entry, "other", when none matched
         };
         w.lease = milliseconds(config.webhook_lease_ms);
         w.statement_timeout = milliseconds(config.statement_timeout_ms);
