@@ -1,6 +1,7 @@
 #pragma once
 
 #include <exception>
+#include <future>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -36,6 +37,22 @@ T run_blocking(boost::asio::awaitable<T> task, int threads = 1) {
         std::rethrow_exception(error);
     }
     return std::move(*value);
+}
+
+/// Runs `task` on `executor`, whose io_context other threads are already running, and waits for
+/// it; returns its value. Rethrows an exception that escapes the task.
+template <class T, class Executor>
+T run_on(const Executor& executor, boost::asio::awaitable<T> task) {
+    std::promise<T> promise;
+    auto future = promise.get_future();
+    boost::asio::co_spawn(executor, std::move(task), [&promise](std::exception_ptr e, T value) {
+        if (e) {
+            promise.set_exception(e);
+        } else {
+            promise.set_value(std::move(value));
+        }
+    });
+    return future.get();
 }
 
 }  // namespace wagate::test

@@ -34,6 +34,7 @@
 #include <wagate/http/server.hpp>
 
 #include "support/http_client.hpp"
+#include "support/run_blocking.hpp"
 #include "support/test_certificates.hpp"
 
 namespace wagate::http {
@@ -315,16 +316,7 @@ protected:
 
     template <class T>
     T run(asio::awaitable<T> task) {
-        std::promise<T> promise;
-        auto future = promise.get_future();
-        asio::co_spawn(ioc_, std::move(task), [&promise](std::exception_ptr e, T value) {
-            if (e) {
-                promise.set_exception(e);
-            } else {
-                promise.set_value(std::move(value));
-            }
-        });
-        return future.get();
+        return test::run_on(ioc_.get_executor(), std::move(task));
     }
 
     Result<ClientResponse> send(ClientRequest request) { return run(client_->send(std::move(request))); }

@@ -38,6 +38,7 @@
 #include "support/eventually.hpp"
 #include "support/http_client.hpp"
 #include "support/latency.hpp"
+#include "support/run_blocking.hpp"
 #include "support/slow_clients.hpp"
 #include "support/test_certificates.hpp"
 #include "support/test_database.hpp"
@@ -220,16 +221,7 @@ public:
 
     template <class T>
     T run(asio::awaitable<T> task) {
-        std::promise<T> promise;
-        auto future = promise.get_future();
-        asio::co_spawn(ioc_, std::move(task), [&promise](std::exception_ptr e, T value) {
-            if (e) {
-                promise.set_exception(e);
-            } else {
-                promise.set_value(std::move(value));
-            }
-        });
-        return future.get();
+        return run_on(ioc_.get_executor(), std::move(task));
     }
 
 private:
