@@ -3,6 +3,8 @@
 #
 #   scripts/pg-cluster.sh start STATE_DIR [--durable] [--port N]
 #   scripts/pg-cluster.sh stop  STATE_DIR
+#   scripts/pg-cluster.sh halt  STATE_DIR   (a crash: immediate shutdown, data kept)
+#   scripts/pg-cluster.sh resume STATE_DIR  (starts a halted cluster again; crash recovery runs)
 #
 # The cluster lives in a fresh /tmp directory (reachable by the postgres user even when the
 # checkout is under /root), listens on a Unix socket in that directory only (plus 127.0.0.1:PORT
@@ -12,7 +14,7 @@
 set -euo pipefail
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
-command=${1:?usage: pg-cluster.sh start|stop STATE_DIR [--durable] [--port N]}
+command=${1:?usage: pg-cluster.sh start|stop|halt|resume STATE_DIR [--durable] [--port N]}
 state_dir=${2:?usage: pg-cluster.sh start|stop STATE_DIR}
 shift 2
 durable=0
@@ -83,6 +85,19 @@ CONF
     stop)
         stop_cluster
         echo "pg-cluster: stopped"
+        ;;
+    halt | resume)
+        # An outage for the chaos harness (tests/chaos) and outage tests: the server goes away as in
+        # a crash (no checkpoint, connections cut) and comes back on the same socket and port.
+        [[ -f "$state_dir/cluster_dir" ]] || { echo "pg-cluster: no cluster in $state_dir" >&2; exit 1; }
+        dir=$(cat "$state_dir/cluster_dir")
+        if [[ $command == halt ]]; then
+            as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null
+        else
+            as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
+                || { tail -n 20 "$dir/server.log" >&2; exit 1; }
+        fi
+        echo "pg-cluster: $( [[ $command == halt ]] && echo halted || echo resumed )"
         ;;
     *)
         echo "pg-cluster: unknown command $command" >&2
