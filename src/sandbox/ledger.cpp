@@ -63,7 +63,14 @@ std::string Ledger::render(std::uint64_t after, std::size_t limit) const {
         append_string(out, s.type);
         out += ",\"received_at\":";
         append_string(out, rfc3339_ms(s.received_at_ms));
-        out += ",\"payload\":";
+        out += ",\"statuses\":[";
+        for (std::size_t i = 0; i < s.statuses.size(); ++i) {
+            if (i > 0) {
+                out += ',';
+            }
+            append_string(out, s.statuses[i]);
+        }
+        out += "],\"payload\":";
         out += payload_text(s.payload);
         out += '}';
     }

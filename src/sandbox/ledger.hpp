@@ -17,6 +17,9 @@ struct RecordedSend {
     std::string type;
     std::string payload;  // the request body as received (valid JSON: it passed validation)
     std::int64_t received_at_ms = 0;  // Unix milliseconds
+    /// The status webhooks planned for it, in posting order, each once however many copies go out
+    /// (empty with webhooks off). An audit checks that each of them reached the gateway's history.
+    std::vector<std::string> statuses;
 };
 
 /// Every message the sandbox accepted since it started, for audits of exactly-once delivery:

@@ -177,6 +177,9 @@ struct Sandbox::Impl {
         record.type = send.type;
         record.payload = request.body;
         record.received_at_ms = now_ms;
+        for (const PlannedStatus& planned : plan) {
+            record.statuses.push_back(planned.item.status);
+        }
         ledger.add(std::move(record));
         ++accepted;
         poster.enqueue(phone_number_id, plan);

@@ -83,6 +83,7 @@ RecordedSend send(int n) {
     s.type = "text";
     s.payload = "\n {\"n\": " + std::to_string(n) + "}\n";
     s.received_at_ms = 1'750'000'000'123;
+    s.statuses = {"sent", "delivered"};
     return s;
 }
 
@@ -97,7 +98,8 @@ TEST(SandboxLedger, ListsWhatWasAcceptedOldestFirst) {
     ASSERT_EQ(all["messages"].size(), 3u);
     EXPECT_EQ(all["messages"][0],
               (json{{"seq", 1}, {"wamid", "wamid.1"}, {"phone_number_id", "1001"}, {"to", "+1 555"}, {"type", "text"},
-                    {"received_at", "2025-06-15T15:06:40.123Z"}, {"payload", {{"n", 1}}}}));
+                    {"received_at", "2025-06-15T15:06:40.123Z"}, {"statuses", {"sent", "delivered"}},
+                    {"payload", {{"n", 1}}}}));
     const json page = json::parse(ledger.render(1, 1));
     ASSERT_EQ(page["messages"].size(), 1u);
     EXPECT_EQ(page["messages"][0]["seq"], 2);
