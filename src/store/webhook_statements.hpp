@@ -152,15 +152,6 @@ constexpr pg::Statement kApplyInbound{
     "    contact = excluded.contact"
     "  WHERE im.occurred_at IS NULL"
     "  RETURNING wamid, phone_number_id, content, contact), "
-    // A message the user deleted before it arrived (a tombstone was first) is not announced.
-    "announced AS ("
-    "  INSERT INTO events (phone_number_id, kind, ordering_key, payload)"
-    "  SELECT s.phone_number_id, 'message', " WAGATE_EVENT_USER_KEY("s.phone_number_id", "i.user_key") ", "
-    WAGATE_EVENT_MESSAGES_BODY("n", "CASE WHEN s.contact IS NULL THEN '{}'::jsonb"
-                                    " ELSE jsonb_build_object('contacts', jsonb_build_array(s.contact)) END"
-                                    " || jsonb_build_object('messages', jsonb_build_array(s.content))")
-    "  FROM stored s JOIN input i ON i.wamid = s.wamid JOIN phone_numbers n ON n.id = s.phone_number_id"
-    "  WHERE s.content IS NOT NULL ORDER BY i.ts, s.wamid), "
     "per_user AS ("
     "  SELECT phone, user_key, max(user_id) AS user_id, max(to_timestamp(ts)) FILTER (WHERE renews) AS last_inbound,"
     "    (array_agg(key_hash ORDER BY ts DESC, key_hash) FILTER (WHERE fresh AND key_hash IS NOT NULL))[1] AS key_hash,"
@@ -185,7 +176,21 @@ constexpr pg::Statement kApplyInbound{
     "    OR excluded.identity_key_hash_at >= c.identity_key_hash_at) THEN excluded.identity_key_hash"
     "    ELSE c.identity_key_hash END,"
     "  identity_key_hash_at = GREATEST(c.identity_key_hash_at, excluded.identity_key_hash_at),"
-    "  updated_at = now()) "
+    "  updated_at = now() RETURNING 1), "
+    // A message the user deleted before it arrived (a tombstone was first) is not announced.
+    // The events take their ids only after `contact` has locked the users' rows (reading its
+    // count makes it run first; unreferenced CTEs run in no documented order): concurrent
+    // webhooks of one user then number their events in commit order, which the per-user delivery
+    // order relies on, since a claim delivers a key's events by id among those committed.
+    "announced AS ("
+    "  INSERT INTO events (phone_number_id, kind, ordering_key, payload)"
+    "  SELECT s.phone_number_id, 'message', " WAGATE_EVENT_USER_KEY("s.phone_number_id", "i.user_key") ", "
+    WAGATE_EVENT_MESSAGES_BODY("n", "CASE WHEN s.contact IS NULL THEN '{}'::jsonb"
+                                    " ELSE jsonb_build_object('contacts', jsonb_build_array(s.contact)) END"
+                                    " || jsonb_build_object('messages', jsonb_build_array(s.content))")
+    "  FROM stored s JOIN input i ON i.wamid = s.wamid JOIN phone_numbers n ON n.id = s.phone_number_id"
+    "  CROSS JOIN (SELECT count(*) FROM contact) AS users_locked"
+    "  WHERE s.content IS NOT NULL ORDER BY i.ts, s.wamid) "
     "SELECT wamid FROM stored"};
 
 // Deletions by the user ($1 phone number id, $2 wamid, $3 user, $4 Meta time): the content is
