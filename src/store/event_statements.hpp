@@ -22,14 +22,17 @@ namespace wagate::store::event_sql {
 // pending event of the same ordering key holds back (a message's statuses go one at a time, in
 // order); per callback URL at most $1, or its room here ($5 for URLs $4, the instance's
 // per-URL concurrency minus what it already holds), and one (a probe) for a URL that is failing
-// and whose wait (event_endpoints.retry_at) is over; a failing URL still waiting gets none; $2 in
-// all, the URLs taking turns. $3: the lease in ms.
+// and whose wait (event_endpoints.retry_at) is over, unless this instance still holds one for it
+// (its room is below $1): a backend that hangs instead of failing gets one probe at a time per
+// instance, not one per claim; a failing URL still waiting gets none; $2 in all, the URLs taking
+// turns. $3: the lease in ms.
 constexpr pg::Statement kClaim{
     "events_claim",
     "WITH clock AS (SELECT clock_timestamp() AS t), "
     "numbers AS ("
     "  SELECT n.id, n.callback_url, COALESCE(h.failures, 0) AS failures,"
-    "    CASE WHEN h.failures > 0 THEN 1 ELSE LEAST(COALESCE(b.room, $1), $1) END AS room"
+    "    CASE WHEN h.failures > 0 THEN CASE WHEN COALESCE(b.room, $1) >= $1 THEN 1 ELSE 0 END"
+    "      ELSE LEAST(COALESCE(b.room, $1), $1) END AS room"
     "  FROM phone_numbers n CROSS JOIN clock LEFT JOIN event_endpoints h ON h.url = n.callback_url"
     "  LEFT JOIN unnest($4::text[], $5::int[]) AS b(url, room) ON b.url = n.callback_url"
     "  WHERE n.callback_url <> '' AND COALESCE(b.room, 1) > 0"

@@ -301,6 +301,35 @@ TEST_F(EventDeliveryTest, AReceiverThatIsDownGetsEverythingOnceAndInOrderWhenItR
     EXPECT_EQ(sql("SELECT count(*) FROM wagate.event_endpoints"), "0") << "the URL is healthy again";
 }
 
+TEST_F(EventDeliveryTest, ABackendThatHangsGetsOneProbeAtATime) {
+    // The first request fails, so the URL is failing; every later one is held past the 1 s event
+    // timeout. A probe then times out after 1 s, and no second probe may go out meanwhile,
+    // however many events are waiting.
+    std::atomic<int> requests{0};
+    EventReceiver receiver(kCallbackSecret, [&](const ReceivedEvent&, int) {
+        return ++requests == 1 ? EventReply{500} : EventReply{200, 1500ms};
+    });
+    start_delivering(receiver);
+    sent_message("wamid.hang");
+    apply(statuses_body("1001", json::array({status_item("wamid.hang", "sent", kT0 + 1)})));
+    ASSERT_TRUE(eventually([] { return sql("SELECT count(*) FROM wagate.event_endpoints WHERE failures > 0") == "1"; }));
+    json items = json::array();
+    for (int i = 0; i < 10; ++i) {
+        sent_message("wamid.hang" + std::to_string(i));
+        items.push_back(status_item("wamid.hang" + std::to_string(i), "sent", kT0 + 1));
+    }
+    apply(statuses_body("1001", items));
+    ASSERT_TRUE(receiver.wait_for_received(4, 10s));
+    std::this_thread::sleep_for(500ms);  // a probe per claim (every 100 ms) would show here
+    const auto received = receiver.received();
+    for (std::size_t i = 2; i < received.size(); ++i) {
+        EXPECT_GE(received[i].at - received[i - 1].at, 900ms)
+            << "probe " << i << " went out while probe " << i - 1 << " was still in flight ("
+            << std::chrono::duration_cast<std::chrono::milliseconds>(received[i].at - received[i - 1].at).count()
+            << " ms after it)";
+    }
+}
+
 TEST_F(EventDeliveryTest, RandomFailuresAndTimeoutsStillDeliverEverythingOnceInOrder) {
     std::mutex rng_mutex;
     std::mt19937 rng(20261121);
