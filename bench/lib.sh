@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2034,SC2154
-# Shared shell code of the benchmarks bench/send_api.sh, bench/webhook_ingest.sh, bench/relay.sh
-# and bench/events.sh: sourced by them (from the repository root, after `set -euo pipefail`), never
+# Shared shell code of the benchmarks bench/send_api.sh, bench/webhook_ingest.sh, bench/relay.sh,
+# bench/events.sh and bench/scale_out.sh: sourced by them (from the repository root, after `set -euo pipefail`), never
 # run on its own.
 #
 # The sourcing script sets bench_name (its name, the prefix of its messages) and pg_sets (the
@@ -283,3 +283,34 @@ slow_seconds() {
 
 mean2() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (a + b) / 2 }'; }  # mean2 A B, one decimal
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }  # A / B
+
+# --- the sandbox's ledger --------------------------------------------------------------------------
+
+# fetch_sends FROM TO FILE: the sandbox's accepted sends FROM..TO (its seq numbers), one line each:
+# "seq wamid phone_number_id to received_at_ms", in pages of 10,000, from the caller's $sandbox_url
+# (bench/relay.sh, bench/scale_out.sh).
+fetch_sends() {
+    local after=$(( $1 - 1 )) to=$2 file=$3 limit got
+    : >"$file"
+    while (( after < to )); do
+        limit=$(( to - after < 10000 ? to - after : 10000 ))
+        curl -sf -m 60 "$sandbox_url/sandbox/v1/messages?after=$after&limit=$limit" >"$file.json"
+        { grep -o '"seq":[0-9]*,"wamid":"[^"]*","phone_number_id":"[^"]*","to":"[^"]*","type":"[^"]*","received_at":"[^"]*"' "$file.json" || true; } \
+            | sed -E 's/"seq":([0-9]+),"wamid":"([^"]*)","phone_number_id":"([^"]*)","to":"([^"]*)","type":"[^"]*","received_at":"([^"]*)"/\1 \2 \3 \4 \5/' \
+            | awk '
+                # days since 1970-01-01 of a civil date (proleptic Gregorian)
+                function days(y, m, d,   era, yoe, doy, doe) {
+                    y -= (m <= 2); era = int((y >= 0 ? y : y - 399) / 400); yoe = y - era * 400;
+                    doy = int((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+                    doe = yoe * 365 + int(yoe / 4) - int(yoe / 100) + doy;
+                    return era * 146097 + doe - 719468 }
+                { split($5, a, /[-T:.Z]/);
+                  ms = (((days(a[1] + 0, a[2] + 0, a[3] + 0) * 24 + a[4]) * 60 + a[5]) * 60 + a[6]) * 1000 + a[7];
+                  printf "%s %s %s %s %.0f\n", $1, $2, $3, $4, ms }' >>"$file.page"
+        got=$(wc -l <"$file.page")
+        cat "$file.page" >>"$file"
+        rm -f "$file.page" "$file.json"
+        (( got > 0 )) || break
+        after=$(tail -1 "$file" | cut -d' ' -f1)
+    done
+}

@@ -322,33 +322,6 @@ drain_cpu_line() {
                w, w / k, 100 * w / t, s, s / k, 100 * s / t, p, p / k, 100 * p / t, m, c, m - w - s - p }'
 }
 
-# fetch_sends FROM TO FILE: the sandbox's accepted sends FROM..TO (its seq numbers), one line each:
-# "seq wamid phone_number_id to received_at_ms", in pages of 10,000.
-fetch_sends() {
-    local after=$(( $1 - 1 )) to=$2 file=$3 limit got
-    : >"$file"
-    while (( after < to )); do
-        limit=$(( to - after < 10000 ? to - after : 10000 ))
-        curl -sf -m 60 "$sandbox_url/sandbox/v1/messages?after=$after&limit=$limit" >"$file.json"
-        { grep -o '"seq":[0-9]*,"wamid":"[^"]*","phone_number_id":"[^"]*","to":"[^"]*","type":"[^"]*","received_at":"[^"]*"' "$file.json" || true; } \
-            | sed -E 's/"seq":([0-9]+),"wamid":"([^"]*)","phone_number_id":"([^"]*)","to":"([^"]*)","type":"[^"]*","received_at":"([^"]*)"/\1 \2 \3 \4 \5/' \
-            | awk '
-                # days since 1970-01-01 of a civil date (proleptic Gregorian)
-                function days(y, m, d,   era, yoe, doy, doe) {
-                    y -= (m <= 2); era = int((y >= 0 ? y : y - 399) / 400); yoe = y - era * 400;
-                    doy = int((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-                    doe = yoe * 365 + int(yoe / 4) - int(yoe / 100) + doy;
-                    return era * 146097 + doe - 719468 }
-                { split($5, a, /[-T:.Z]/);
-                  ms = (((days(a[1] + 0, a[2] + 0, a[3] + 0) * 24 + a[4]) * 60 + a[5]) * 60 + a[6]) * 1000 + a[7];
-                  printf "%s %s %s %s %.0f\n", $1, $2, $3, $4, ms }' >>"$file.page"
-        got=$(wc -l <"$file.page")
-        cat "$file.page" >>"$file"
-        rm -f "$file.page" "$file.json"
-        (( got > 0 )) || break
-        after=$(tail -1 "$file" | cut -d' ' -f1)
-    done
-}
 
 # audit_sends FILE PHONES... -> compares the sandbox's sends in FILE with the database: every
 # message of PHONES has a wamid, the wamids are exactly the sandbox's, none twice. Sets a_*.
