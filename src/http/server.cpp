@@ -11,6 +11,8 @@
 #include <spdlog/spdlog.h>
 #include <wagate/crypto/random.hpp>
 
+#include "http/request_head.hpp"
+
 namespace wagate::http {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -338,14 +340,14 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
             const auto started = std::chrono::steady_clock::now();
             const std::string request_id = crypto::random_hex(8);
 
-            bhttp::request_parser<bhttp::string_body> parser;
-            parser.header_limit(static_cast<std::uint32_t>(settings.max_header_bytes));
-            // No body limit until the route is known: Beast's default (1 MiB) would otherwise
-            // fail the header read itself on a large Content-Length, before we can answer 413.
-            parser.body_limit(boost::none);
+            detail::RequestParser parser;
+            detail::limit_request_head(parser, settings.max_header_bytes);
             s.stream.expires_at(first ? first_head_by : std::chrono::steady_clock::now() + settings.header_timeout);
             auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
             first = false;
+            if (!hec && detail::head_exceeds_limit(hn, settings.max_header_bytes)) {
+                hec = bhttp::error::header_limit;
+            }
             if (hec) {
                 if (hec == bhttp::error::body_limit) {
                     co_await reject(s, stream, 413, "body larger than the limit", request_id, "unmatched",
@@ -363,24 +365,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
             }
 
             auto& head = parser.get();
-            Request request;
+            Request request = detail::request_from_head(head);
             request.request_id = request_id;
             request.remote_address = remote;
-            request.method = std::string(head.method_string());
-            const std::string_view target = head.target();
-            const std::size_t q = target.find('?');
-            request.path = std::string(target.substr(0, q));
-            if (q != std::string_view::npos) {
-                request.query = std::string(target.substr(q + 1));
-            }
-            request.headers.reserve(16);
-            for (const auto& field : head) {
-                std::string name(field.name_string());
-                for (char& c : name) {
-                    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-                }
-                request.headers.push_back(Header{std::move(name), std::string(field.value())});
-            }
             const bool keep_alive = head.keep_alive();
             const unsigned version = head.version();
 
