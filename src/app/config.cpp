@@ -1,6 +1,7 @@
 #include <wagate/app/config.hpp>
 
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -31,7 +32,11 @@ std::function<void(Config&, const std::string&)> to(T Config::*member) {
         } else if constexpr (std::is_same_v<T, bool>) {
             c.*member = text == "true" || text == "1";
         } else if constexpr (std::is_same_v<T, double>) {
-            c.*member = std::stod(text);
+            // from_chars, as check() read it: std::stod throws out_of_range on a subnormal
+            // ("1e-310") that from_chars accepts.
+            double value = 0;
+            std::from_chars(text.data(), text.data() + text.size(), value);
+            c.*member = value;
         } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
             (c.*member).clear();
             std::stringstream in(text);
@@ -153,8 +158,9 @@ std::string check(const Setting& s, const std::string& text) {
         case Kind::kNumber: {
             double v = 0;
             auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-            if (ec != std::errc{} || p != text.data() + text.size() || v < static_cast<double>(s.min) ||
-                v > static_cast<double>(s.max)) {
+            // NaN fails no comparison, so it needs its own test ("nan" is valid from_chars input).
+            if (ec != std::errc{} || p != text.data() + text.size() || !std::isfinite(v) ||
+                v < static_cast<double>(s.min) || v > static_cast<double>(s.max)) {
                 return "must be a number from " + std::to_string(s.min) + " to " + std::to_string(s.max);
             }
             return {};
@@ -261,8 +267,9 @@ void check_semantics(ConfigLoad& load, bool require_database) {
     if (c.tls_cert.empty() != c.tls_key.empty()) {
         errors.push_back("WAGATE_TLS_CERT and WAGATE_TLS_KEY: set both or neither");
     }
+    // Only the admin listener is optional (empty: served on the main one).
     for (const auto* listen : {&c.listen, &c.admin_listen}) {
-        if (!listen->empty() && listen->rfind(':') == std::string::npos) {
+        if ((listen == &c.listen || !listen->empty()) && listen->rfind(':') == std::string::npos) {
             errors.push_back(std::string(listen == &c.listen ? "WAGATE_LISTEN" : "WAGATE_ADMIN_LISTEN") +
                              ": must be host:port");
         }
