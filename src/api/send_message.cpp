@@ -21,7 +21,7 @@ bool is_json_content_type(std::string_view value) {
     constexpr std::string_view kJson = "application/json";
     return media.size() == kJson.size() &&
            std::equal(media.begin(), media.end(), kJson.begin(),
-                      [](char a, char b) { return std::tolower(a) == b; });
+                      [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
 }
 
 /// Idempotency keys are opaque to us but end up in logs and SQL parameters: printable ASCII only.

@@ -256,7 +256,7 @@ struct Gateway::Impl {
                                  "Messages the relay finished, by outcome: accepted by Meta, retried later, failed "
                                  "(refused or expired after an attempt), expired before one, released at shutdown",
                                  {{"outcome", outcome}},
-                                 [this, field] { return relay ? static_cast<double>(relay->stats().*field) : 0.0; });
+                                 [this, f = field] { return relay ? static_cast<double>(relay->stats().*f) : 0.0; });
         }
         metrics.gauge_from("wagate_relay_in_flight", "Messages claimed by this instance's relay and not finished", {},
                            [this] { return relay ? static_cast<double>(relay->stats().scheduled) : 0.0; });
@@ -269,7 +269,7 @@ struct Gateway::Impl {
                                  "Event delivery attempts finished by this instance, by result: delivered (2xx), failed "
                                  "(retried later), dead (given up), released at shutdown",
                                  {{"result", result}},
-                                 [this, field] { return deliverer ? static_cast<double>(deliverer->stats().*field) : 0.0; });
+                                 [this, f = field] { return deliverer ? static_cast<double>(deliverer->stats().*f) : 0.0; });
         }
         metrics.gauge_from("wagate_event_deliveries_in_flight", "Events claimed by this instance and not finished", {},
                            [this] { return deliverer ? static_cast<double>(deliverer->stats().held) : 0.0; });
