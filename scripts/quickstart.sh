@@ -28,8 +28,7 @@ user=15551234567
 
 bash scripts/install-deps.sh
 if [[ ! -x build/wagate ]] || [[ "$mode" == "--check" ]]; then
-    cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-    cmake --build build -j2 --target wagate
+    BUILD_DIR=build bash scripts/build.sh wagate
 fi
 
 mkdir -p "$state"
