@@ -232,7 +232,7 @@ public:
         return problems;
     }
 
-    /// Lines of every instance's log (killed ones included) that mention a server error.
+    /// Everything the instances wrote (at WAGATE_LOG_LEVEL=warn), killed ones included.
     std::string logs() {
         std::lock_guard lock(mutex_);
         std::string all = killed_output_;
@@ -857,6 +857,7 @@ int run(const Options& options) {
     for (const auto& problem : instances.stop()) {
         report.violations.push_back(problem);
     }
+    const std::string instance_logs = instances.logs();
     sandbox.signal(SIGTERM);
     sandbox.wait(10s);
     const auto& t = load.tally();
@@ -904,6 +905,12 @@ int run(const Options& options) {
     std::cout << "\nFAIL:\n";
     for (const auto& v : report.violations) {
         std::cout << "  " << v << "\n";
+    }
+    // The instances' last warnings and errors, for a first look at what went wrong.
+    const auto lines = split(instance_logs, '\n');
+    std::cout << "\nlast lines of the instances' logs:\n";
+    for (std::size_t i = lines.size() > 60 ? lines.size() - 60 : 0; i < lines.size(); ++i) {
+        std::cout << "  " << lines[i] << "\n";
     }
     return 1;
 }
