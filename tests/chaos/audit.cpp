@@ -274,7 +274,8 @@ Report audit(const Observations& o, const Tolerance& tolerance) {
     count("statuses the upstream sent", planned);
     count("statuses in the history", reflected);
 
-    // Mark-as-read requests carry no token upstream: compare counts.
+    // Mark-as-read requests carry no token upstream: compare counts. Their repeats may use only
+    // the in-flight room the faults have left after the messages' repeats.
     const auto marked = static_cast<std::int64_t>(o.upstream_marked_read);
     count("mark-as-read at the upstream", marked);
     count("mark-as-read repeats", std::max<std::int64_t>(marked - stored_mark_reads, 0));
@@ -282,7 +283,6 @@ Report audit(const Observations& o, const Tolerance& tolerance) {
         violations.add("mark-as-read requests that never reached the upstream",
                        std::to_string(stored_mark_reads - marked));
     } else if (marked - stored_mark_reads > relay_excuser.capacity() - relay_excuser.total()) {
-        // Whatever in-flight room the faults have left after the messages' repeats.
         violations.add("mark-as-read repeats beyond what the faults had in flight",
                        std::to_string(marked - stored_mark_reads));
     }
