@@ -205,6 +205,20 @@ std::optional<std::string> file_value_text(const nlohmann::json& v) {
     return std::nullopt;
 }
 
+/// "host:port" with a host and a port of 0-65535 (0: any free port), as the listeners bind it;
+/// the host is resolved at bind time ("[::1]:8080" keeps its brackets until then).
+bool is_host_port(const std::string& text) {
+    const std::size_t colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == text.size() || text.size() - colon - 1 > 5) {
+        return false;
+    }
+    unsigned port = 0;
+    const char* first = text.data() + colon + 1;
+    const char* last = text.data() + text.size();
+    auto [end, ec] = std::from_chars(first, last, port);
+    return ec == std::errc{} && end == last && port <= 65535;
+}
+
 void check_semantics(ConfigLoad& load, bool require_database) {
     const Config& c = load.config;
     auto& errors = load.errors;
@@ -269,9 +283,9 @@ void check_semantics(ConfigLoad& load, bool require_database) {
     }
     // Only the admin listener is optional (empty: served on the main one).
     for (const auto* listen : {&c.listen, &c.admin_listen}) {
-        if ((listen == &c.listen || !listen->empty()) && listen->rfind(':') == std::string::npos) {
+        if ((listen == &c.listen || !listen->empty()) && !is_host_port(*listen)) {
             errors.push_back(std::string(listen == &c.listen ? "WAGATE_LISTEN" : "WAGATE_ADMIN_LISTEN") +
-                             ": must be host:port");
+                             ": must be host:port (a port from 0 to 65535)");
         }
     }
 }

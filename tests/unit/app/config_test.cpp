@@ -130,5 +130,27 @@ TEST(LoadConfig, TheExampleFileLoads) {
     EXPECT_TRUE(load.errors.empty()) << (load.errors.empty() ? "" : load.errors.front());
 }
 
+TEST(LoadConfig, ListenAddressesNeedAHostAndAPortInRange) {
+    auto listen_error = [](const char* name, const char* value) {
+        auto load = load_config(std::nullopt, {{"WAGATE_DATABASE_URL", "postgresql:///x"}, {name, value}}, true);
+        for (const auto& e : load.errors) {
+            if (e.starts_with(std::string(name) + ": ")) {
+                return true;
+            }
+        }
+        return false;
+    };
+    for (const char* good : {"127.0.0.1:8080", "0.0.0.0:0", "localhost:65535", "[::1]:8443", "[::]:80"}) {
+        EXPECT_FALSE(listen_error("WAGATE_LISTEN", good)) << good;
+        EXPECT_FALSE(listen_error("WAGATE_ADMIN_LISTEN", good)) << good;
+    }
+    for (const char* bad : {"", ":", "8080", ":8080", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:80x",
+                            "127.0.0.1:-1", "127.0.0.1:+80", "127.0.0.1:000080"}) {
+        EXPECT_TRUE(listen_error("WAGATE_LISTEN", bad)) << '"' << bad << '"';
+    }
+    EXPECT_FALSE(listen_error("WAGATE_ADMIN_LISTEN", ""));  // optional: served on the main listener
+    EXPECT_TRUE(listen_error("WAGATE_ADMIN_LISTEN", ":"));
+}
+
 }  // namespace
 }  // namespace wagate::app
