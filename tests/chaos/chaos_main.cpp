@@ -43,6 +43,7 @@
 #include "chaos/tcp_balancer.hpp"
 #include "support/event_receiver.hpp"
 #include "support/http_client.hpp"
+#include "support/own_cluster.hpp"
 #include "support/process.hpp"
 
 namespace wagate::chaos {
@@ -160,15 +161,6 @@ std::optional<Rows> query(const std::string& dsn, const std::string& statement) 
 std::int64_t count_of(const std::string& dsn, const std::string& statement) {
     auto rows = query(dsn, statement);
     return rows && !rows->empty() ? std::stoll(rows->front().front()) : -1;
-}
-
-/// scripts/pg-cluster.sh COMMAND WORK/pg ...
-void cluster(const std::string& command, const std::string& work, const std::string& extra = "") {
-    const std::string line =
-        "bash '" WAGATE_SOURCE_DIR "/scripts/pg-cluster.sh' " + command + " '" + work + "/pg' " + extra + " >/dev/null";
-    if (std::system(line.c_str()) != 0) {
-        throw std::runtime_error("pg-cluster.sh " + command + " failed");
-    }
 }
 
 // --- the processes -----------------------------------------------------------------------------
@@ -511,8 +503,8 @@ struct OutageFindings {
 
 class Faults {
 public:
-    Faults(Instances& instances, Process& sandbox, std::string work, const Options& options)
-        : instances_(instances), sandbox_(sandbox), work_(std::move(work)), options_(options), rng_(options.seed) {}
+    Faults(Instances& instances, Process& sandbox, const test::OwnCluster& database, const Options& options)
+        : instances_(instances), sandbox_(sandbox), database_(database), options_(options), rng_(options.seed) {}
 
     /// The schedule over the load's duration: kills spread evenly (alternating instances, at a
     /// random moment within their slot), one upstream stall at 30 %, one database outage at 55 %.
@@ -570,7 +562,7 @@ private:
 
     void database_outage() {
         const UnixMs from = now_ms();
-        cluster("halt", work_);
+        database_.halt();
         const auto down_until = Clock::now() + 4s;
         while (Clock::now() < down_until) {
             for (auto port : instances_.ports()) {
@@ -585,7 +577,7 @@ private:
             }
             std::this_thread::sleep_for(250ms);
         }
-        cluster("resume", work_);
+        database_.resume();
         const auto back = Clock::now();
         bool ready = false;
         while (!ready && Clock::now() < back + 60s) {
@@ -609,7 +601,7 @@ private:
 
     Instances& instances_;
     Process& sandbox_;
-    std::string work_;
+    const test::OwnCluster& database_;
     const Options& options_;
     std::mt19937 rng_;
     std::vector<FaultWindow> windows_;
@@ -721,21 +713,8 @@ int run(const Options& options) {
     say("work directory " + work + ", seed " + std::to_string(options.seed) + ", " + std::to_string(options.duration_s) +
         " s of load at " + std::to_string(static_cast<int>(options.rate)) + " requests/s, " + std::to_string(options.kills) +
         " kills");
-    cluster("start", work, "--durable");
-    struct ClusterGuard {
-        std::string work;
-        bool keep;
-        ~ClusterGuard() {
-            if (!keep) {
-                try {
-                    cluster("stop", work);
-                } catch (const std::exception&) {
-                }
-            }
-        }
-    } guard{work, options.keep};
-    std::string dsn;
-    std::ifstream(work + "/pg/dsn") >> dsn;
+    const test::OwnCluster database(work + "/pg", options.keep);
+    const std::string& dsn = database.dsn();
 
     // The backend: fails a first delivery now and then, and is sometimes slow (deliveries in flight).
     test::EventReceiver backend(kBackendSecret, [](const test::ReceivedEvent& e, int same_body_index) {
@@ -804,7 +783,7 @@ int run(const Options& options) {
     say("set up: 2 instances, sandbox, balancer, backend; " + std::to_string(inbound.size()) + " users wrote in");
 
     Load load(instances.ports(), sandbox_port, key, inbound, options);
-    Faults faults(instances, sandbox, work, options);
+    Faults faults(instances, sandbox, database, options);
     const auto start = Clock::now();
     const auto until = start + std::chrono::seconds(options.duration_s);
     std::optional<std::string> fault_error;  // a fault that could not be carried out (e.g. no restart)

@@ -6,8 +6,6 @@
 // within seconds, with everything accepted before the outage intact. tests/chaos repeats this
 // under load, with two instances.
 #include <chrono>
-#include <cstdlib>
-#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,6 +15,7 @@
 #include <unistd.h>
 
 #include "support/meta_webhooks.hpp"
+#include "support/own_cluster.hpp"
 #include "support/process.hpp"
 #include "support/test_database.hpp"
 #include "support/test_gateway.hpp"
@@ -30,28 +29,6 @@ using Clock = std::chrono::steady_clock;
 
 const std::string kText = R"({"messaging_product":"whatsapp","to":"+15551234567","type":"text","text":{"body":"hello"}})";
 
-/// A cluster of its own (scripts/pg-cluster.sh), durable, which the test halts and resumes.
-class OwnCluster {
-public:
-    OwnCluster() : state_("/tmp/wagate-outage-test-" + std::to_string(::getpid())) { run("start", "--durable"); }
-    ~OwnCluster() { run("stop"); }
-    std::string dsn() const {
-        std::string dsn;
-        std::ifstream(state_ + "/dsn") >> dsn;
-        return dsn;
-    }
-    void run(const std::string& command, const std::string& extra = "") const {
-        const std::string line =
-            "bash '" WAGATE_SOURCE_DIR "/scripts/pg-cluster.sh' " + command + " '" + state_ + "' " + extra + " >/dev/null";
-        if (std::system(line.c_str()) != 0) {
-            ADD_FAILURE() << line << " failed";
-        }
-    }
-
-private:
-    std::string state_;
-};
-
 void expect_503_envelope(const HttpResult& r, const std::string& what) {
     EXPECT_EQ(r.status, 503) << what << ": " << r.body;
     EXPECT_EQ(r.headers.count("retry-after"), 1u) << what;
@@ -63,7 +40,7 @@ void expect_503_envelope(const HttpResult& r, const std::string& what) {
 
 TEST(DatabaseOutageTest, SendsAre503WhileTheDatabaseIsDownAndServiceResumesWithinSecondsAfter) {
     WAGATE_REQUIRE_DATABASE();  // the server binaries come with the test cluster
-    OwnCluster cluster;
+    OwnCluster cluster("/tmp/wagate-outage-test-" + std::to_string(::getpid()));
     const unsigned short port = free_port();
     Process gateway(WAGATE_BINARY, {"serve"},
                     {{"WAGATE_DATABASE_URL", cluster.dsn()},
@@ -96,7 +73,7 @@ TEST(DatabaseOutageTest, SendsAre503WhileTheDatabaseIsDownAndServiceResumesWithi
         before.push_back(json::parse(r.body)["messages"][0]["id"]);
     }
 
-    cluster.run("halt");
+    cluster.halt();
     // Twice: at once, and after the pool has had time to fail its reconnects.
     for (int round = 0; round < 2; ++round) {
         for (int i = 0; i < 5; ++i) {
@@ -114,7 +91,7 @@ TEST(DatabaseOutageTest, SendsAre503WhileTheDatabaseIsDownAndServiceResumesWithi
     }
     ASSERT_FALSE(gateway.wait(0ms)) << "the gateway exited during the outage:\n" << gateway.output();
 
-    cluster.run("resume");
+    cluster.resume();
     const auto back = Clock::now();
     std::string after;
     while (Clock::now() - back < 10s) {
