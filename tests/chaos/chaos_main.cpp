@@ -36,7 +36,6 @@
 #include <thread>
 #include <vector>
 
-#include <libpq-fe.h>
 #include <nlohmann/json.hpp>
 
 #include "chaos/audit.hpp"
@@ -45,6 +44,7 @@
 #include "support/http_client.hpp"
 #include "support/own_cluster.hpp"
 #include "support/process.hpp"
+#include "support/test_database.hpp"
 
 namespace wagate::chaos {
 namespace {
@@ -133,34 +133,15 @@ Options parse_options(int argc, char** argv) {
 
 // --- PostgreSQL ----------------------------------------------------------------------------------
 
-using Rows = std::vector<std::vector<std::string>>;
-
-/// One statement on a fresh connection (the audit and the drain checks; never on a hot path).
-std::optional<Rows> query(const std::string& dsn, const std::string& statement) {
-    PGconn* conn = PQconnectdb(dsn.c_str());
-    std::optional<Rows> out;
-    if (PQstatus(conn) == CONNECTION_OK) {
-        PGresult* r = PQexec(conn, statement.c_str());
-        if (PQresultStatus(r) == PGRES_TUPLES_OK) {
-            Rows rows(static_cast<std::size_t>(PQntuples(r)));
-            for (int i = 0; i < PQntuples(r); ++i) {
-                for (int j = 0; j < PQnfields(r); ++j) {
-                    rows[static_cast<std::size_t>(i)].emplace_back(PQgetvalue(r, i, j));
-                }
-            }
-            out = std::move(rows);
-        } else {
-            std::cerr << "chaos: query failed: " << PQerrorMessage(conn) << "\n";
-        }
-        PQclear(r);
-    }
-    PQfinish(conn);
-    return out;
-}
-
+/// The count a statement returns, or -1 when the database cannot answer (the drain asks again).
 std::int64_t count_of(const std::string& dsn, const std::string& statement) {
-    auto rows = query(dsn, statement);
-    return rows && !rows->empty() ? std::stoll(rows->front().front()) : -1;
+    try {
+        const auto rows = test::query(dsn, statement);
+        return rows.empty() ? -1 : std::stoll(rows.front().front());
+    } catch (const std::exception& e) {
+        std::cerr << "chaos: " << e.what() << "\n";
+        return -1;
+    }
 }
 
 // --- the processes -----------------------------------------------------------------------------
@@ -653,28 +634,25 @@ std::vector<std::string> split(const std::string& s, char c) {
 }
 
 void collect_database(const std::string& dsn, Observations& o) {
-    const auto messages = query(dsn, R"(
+    const auto messages = test::query(dsn, R"(
         SELECT replace(m.id::text, '-', ''), m.kind, m.type, m.wa_id, coalesce(m.wamid, ''), m.status,
                coalesce(k.key, ''),
                coalesce((SELECT string_agg(s.status, ',') FROM wagate.message_statuses s WHERE s.message_id = m.id), ''),
                coalesce(m.errors->0->>'code', '')
         FROM wagate.messages m LEFT JOIN wagate.idempotency_keys k ON k.message_id = m.id)");
-    const auto inbound = query(dsn, "SELECT wamid FROM wagate.inbound_messages");
-    const auto events = query(dsn, "SELECT id, coalesce(ordering_key, ''), state, payload::text FROM wagate.events");
-    if (!messages || !inbound || !events) {
-        throw std::runtime_error("could not read the database for the audit");
-    }
-    for (const auto& row : *messages) {
+    const auto inbound = test::query(dsn, "SELECT wamid FROM wagate.inbound_messages");
+    const auto events = test::query(dsn, "SELECT id, coalesce(ordering_key, ''), state, payload::text FROM wagate.events");
+    for (const auto& row : messages) {
         StoredMessage m{row[0], row[1], row[2], row[3], row[4], row[5], row[6], split(row[7], ','), std::nullopt};
         if (!row[8].empty()) {
             m.error_code = std::stoi(row[8]);
         }
         o.messages.push_back(std::move(m));
     }
-    for (const auto& row : *inbound) {
+    for (const auto& row : inbound) {
         o.inbound_stored.push_back(row[0]);
     }
-    for (const auto& row : *events) {
+    for (const auto& row : events) {
         o.events.push_back({std::stoll(row[0]), row[1], row[2], event_identity(json::parse(row[3]))});
     }
     o.tier_limit = kTierLimit;

@@ -38,19 +38,8 @@ std::string with_database(const std::string& url, const std::string& name) {
 }
 
 std::string exec(const std::string& url, const std::string& statement) {
-    std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(url.c_str()), &PQfinish);
-    if (PQstatus(conn.get()) != CONNECTION_OK) {
-        throw std::runtime_error("test database: " + std::string(PQerrorMessage(conn.get())));
-    }
-    std::unique_ptr<PGresult, decltype(&PQclear)> r(PQexec(conn.get(), statement.c_str()), &PQclear);
-    const auto status = PQresultStatus(r.get());
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-        throw std::runtime_error("SQL failed: " + statement + ": " + PQerrorMessage(conn.get()));
-    }
-    if (status == PGRES_TUPLES_OK && PQntuples(r.get()) > 0 && PQnfields(r.get()) > 0) {
-        return PQgetvalue(r.get(), 0, 0);
-    }
-    return {};
+    const auto rows = query(url, statement);
+    return rows.empty() || rows.front().empty() ? std::string() : rows.front().front();
 }
 
 class DatabaseEnvironment : public ::testing::Environment {
@@ -100,6 +89,25 @@ DatabaseEnvironment* environment() {
 }  // namespace
 
 const std::string& test_database_url() { return environment()->url(); }
+
+Rows query(const std::string& url, const std::string& statement) {
+    std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(url.c_str()), &PQfinish);
+    if (PQstatus(conn.get()) != CONNECTION_OK) {
+        throw std::runtime_error("test database: " + std::string(PQerrorMessage(conn.get())));
+    }
+    std::unique_ptr<PGresult, decltype(&PQclear)> r(PQexec(conn.get(), statement.c_str()), &PQclear);
+    const auto status = PQresultStatus(r.get());
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        throw std::runtime_error("SQL failed: " + statement + ": " + PQerrorMessage(conn.get()));
+    }
+    Rows rows(static_cast<std::size_t>(PQntuples(r.get())));
+    for (int i = 0; i < PQntuples(r.get()); ++i) {
+        for (int j = 0; j < PQnfields(r.get()); ++j) {
+            rows[static_cast<std::size_t>(i)].emplace_back(PQgetvalue(r.get(), i, j));
+        }
+    }
+    return rows;
+}
 
 std::string sql(const std::string& statement) { return exec(test_database_url(), statement); }
 

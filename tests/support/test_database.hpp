@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace wagate::test {
 
@@ -14,6 +15,11 @@ const std::string& test_database_url();
 /// Runs SQL text on the test database (blocking; test set-up and assertions only).
 /// Throws std::runtime_error on failure. Returns the first column of the first row, or empty.
 std::string sql(const std::string& statement);
+
+/// Every row of `statement` run on the database at `url` (a connection of its own), as text.
+/// Throws std::runtime_error on failure.
+using Rows = std::vector<std::vector<std::string>>;
+Rows query(const std::string& url, const std::string& statement);
 
 /// TRUNCATEs every wagate table but the migrations record (keeps the schema).
 void reset_database();
